@@ -1,0 +1,487 @@
+// Handles, argument conversion, tensor creation, data in/out, autograd and runtime settings.
+#include "common.h"
+#include <torch/cuda.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <atomic>
+#include <cstring>
+
+namespace civet {
+
+static std::atomic<int64_t> g_live{0};
+// Only large tensors are reported to V8: the call costs more than a small tensor weighs.
+static const int64_t kReportBytes = 1 << 16;
+
+static void finalize(napi_env env, void* data, void*) {
+  auto* h = static_cast<Holder*>(data);
+  if (h->t.defined()) g_live--;
+  if (h->reported) {
+    int64_t ignored;
+    napi_adjust_external_memory(env, -h->reported, &ignored);
+  }
+  delete h;
+}
+
+void throwJs(napi_env env, const char* code, const std::string& msg) {
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) return;
+  napi_throw_error(env, code, msg.c_str());
+}
+
+napi_value wrap(napi_env env, at::Tensor t) {
+  auto* h = new Holder{std::move(t), 0};
+  napi_value out;
+  if (napi_create_external(env, h, finalize, nullptr, &out) != napi_ok) {
+    delete h;
+    throw JsError{"could not allocate a tensor handle"};
+  }
+  g_live++;
+  if (h->t.defined() && h->t.has_storage()) {
+    int64_t bytes = (int64_t)h->t.storage().nbytes();
+    if (bytes >= kReportBytes) {
+      int64_t ignored;
+      napi_adjust_external_memory(env, bytes, &ignored);
+      h->reported = bytes;
+    }
+  }
+  return out;
+}
+
+napi_value wrapList(napi_env env, const std::vector<at::Tensor>& ts) {
+  napi_value arr;
+  napi_create_array_with_length(env, ts.size(), &arr);
+  for (size_t i = 0; i < ts.size(); i++) napi_set_element(env, arr, i, wrap(env, ts[i]));
+  return arr;
+}
+
+bool isNullish(napi_env env, napi_value v) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  return t == napi_undefined || t == napi_null;
+}
+
+bool isTensor(napi_env env, napi_value v) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  return t == napi_external;
+}
+
+at::Tensor& tensorArg(napi_env env, napi_value v, const char* what) {
+  void* p = nullptr;
+  if (napi_get_value_external(env, v, &p) != napi_ok || p == nullptr)
+    throw JsError{std::string("expected a tensor for ") + what};
+  auto* h = static_cast<Holder*>(p);
+  if (!h->t.defined()) throw JsError{std::string("tensor used after dispose() (") + what + ")"};
+  return h->t;
+}
+
+c10::optional<at::Tensor> optTensorArg(napi_env env, napi_value v) {
+  if (isNullish(env, v)) return c10::nullopt;
+  return tensorArg(env, v);
+}
+
+std::vector<at::Tensor> tensorListArg(napi_env env, napi_value v) {
+  bool isArr = false;
+  napi_is_array(env, v, &isArr);
+  if (!isArr) throw JsError{"expected an array of tensors"};
+  uint32_t n;
+  napi_get_array_length(env, v, &n);
+  std::vector<at::Tensor> out;
+  out.reserve(n);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value e;
+    napi_get_element(env, v, i, &e);
+    out.push_back(tensorArg(env, e, "tensor list element"));
+  }
+  return out;
+}
+
+int64_t intArg(napi_env env, napi_value v, const char* what) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok) throw JsError{std::string("expected a number for ") + what};
+  if (d != (double)(int64_t)d) throw JsError{std::string("expected an integer for ") + what + ", got " + std::to_string(d)};
+  return (int64_t)d;
+}
+
+double numArg(napi_env env, napi_value v, const char* what) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok) throw JsError{std::string("expected a number for ") + what};
+  return d;
+}
+
+bool boolArg(napi_env env, napi_value v) {
+  bool b = false;
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (t == napi_boolean) napi_get_value_bool(env, v, &b);
+  else if (t == napi_number) b = numArg(env, v) != 0;
+  return b;
+}
+
+std::string strArg(napi_env env, napi_value v, const char* what) {
+  size_t len;
+  if (napi_get_value_string_utf8(env, v, nullptr, 0, &len) != napi_ok) throw JsError{std::string("expected a string for ") + what};
+  std::string s(len, '\0');
+  napi_get_value_string_utf8(env, v, s.data(), len + 1, &len);
+  return s;
+}
+
+std::vector<int64_t> intListArg(napi_env env, napi_value v, const char* what) {
+  bool isArr = false;
+  napi_is_array(env, v, &isArr);
+  if (!isArr) {
+    napi_valuetype t;
+    napi_typeof(env, v, &t);
+    if (t == napi_number) return {intArg(env, v, what)};
+    throw JsError{std::string("expected an array of integers for ") + what};
+  }
+  uint32_t n;
+  napi_get_array_length(env, v, &n);
+  std::vector<int64_t> out(n);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value e;
+    napi_get_element(env, v, i, &e);
+    out[i] = intArg(env, e, what);
+  }
+  return out;
+}
+
+c10::optional<std::vector<int64_t>> optIntListArg(napi_env env, napi_value v) {
+  if (isNullish(env, v)) return c10::nullopt;
+  return intListArg(env, v);
+}
+
+at::Scalar scalarArg(napi_env env, napi_value v) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (t == napi_boolean) return at::Scalar(boolArg(env, v));
+  if (t == napi_bigint) {
+    int64_t x;
+    bool lossless;
+    napi_get_value_bigint_int64(env, v, &x, &lossless);
+    return at::Scalar(x);
+  }
+  double d = numArg(env, v, "scalar");
+  // JS has one number type; integral values act like Python ints so int tensors stay int.
+  if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.007199254740992e15) return at::Scalar((int64_t)d);
+  return at::Scalar(d);
+}
+
+at::ScalarType dtypeArg(napi_env env, napi_value v) {
+  int64_t code = intArg(env, v, "dtype");
+  if (code < 0 || code >= (int64_t)at::ScalarType::NumOptions) throw JsError{"unknown dtype code " + std::to_string(code)};
+  return (at::ScalarType)code;
+}
+
+c10::optional<at::ScalarType> optDtypeArg(napi_env env, napi_value v) {
+  if (isNullish(env, v)) return c10::nullopt;
+  return dtypeArg(env, v);
+}
+
+at::Device deviceArg(napi_env env, napi_value v) {
+  if (isNullish(env, v)) return at::Device(at::kCPU);
+  std::string s = strArg(env, v, "device");
+  try {
+    return at::Device(s);
+  } catch (const c10::Error&) {
+    throw JsError{"invalid device '" + s + "' (expected 'cpu', 'cuda' or 'cuda:N')"};
+  }
+}
+
+// Generators are handed to JS as externals holding an at::Generator.
+static void finalizeGen(napi_env, void* data, void*) { delete static_cast<at::Generator*>(data); }
+
+c10::optional<at::Generator> genArg(napi_env env, napi_value v) {
+  if (isNullish(env, v)) return c10::nullopt;
+  void* p = nullptr;
+  if (napi_get_value_external(env, v, &p) != napi_ok || !p) throw JsError{"expected a Generator"};
+  return *static_cast<at::Generator*>(p);
+}
+
+napi_value num(napi_env env, double d) { napi_value r; napi_create_double(env, d, &r); return r; }
+napi_value boolean(napi_env env, bool b) { napi_value r; napi_get_boolean(env, b, &r); return r; }
+napi_value str(napi_env env, const std::string& s) { napi_value r; napi_create_string_utf8(env, s.data(), s.size(), &r); return r; }
+napi_value undef(napi_env env) { napi_value r; napi_get_undefined(env, &r); return r; }
+napi_value intArray(napi_env env, at::IntArrayRef xs) {
+  napi_value arr;
+  napi_create_array_with_length(env, xs.size(), &arr);
+  for (size_t i = 0; i < xs.size(); i++) napi_set_element(env, arr, i, num(env, (double)xs[i]));
+  return arr;
+}
+
+void registerAll(napi_env env, napi_value exports, const Export* list, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    napi_value fn;
+    napi_create_function(env, list[i].name, NAPI_AUTO_LENGTH, list[i].fn, nullptr, &fn);
+    napi_set_named_property(env, exports, list[i].name, fn);
+  }
+}
+
+static at::TensorOptions opts(napi_env env, napi_value dtype, napi_value device) {
+  auto o = at::TensorOptions().device(deviceArg(env, device));
+  if (!isNullish(env, dtype)) o = o.dtype(dtypeArg(env, dtype));
+  return o;
+}
+
+// ---- handles and metadata --------------------------------------------------------------
+
+CIVET_FN(dispose) {
+  void* p = nullptr;
+  if (napi_get_value_external(env, argv[0], &p) != napi_ok || !p) throw JsError{"dispose: expected a tensor"};
+  auto* h = static_cast<Holder*>(p);
+  if (h->t.defined()) {
+    h->t = at::Tensor();
+    g_live--;
+  }
+  if (h->reported) {
+    int64_t ignored;
+    napi_adjust_external_memory(env, -h->reported, &ignored);
+    h->reported = 0;
+  }
+  return undef(env);
+}
+CIVET_FN(isDisposed) {
+  void* p = nullptr;
+  if (napi_get_value_external(env, argv[0], &p) != napi_ok || !p) throw JsError{"expected a tensor"};
+  return boolean(env, !static_cast<Holder*>(p)->t.defined());
+}
+CIVET_FN(liveTensors) { return num(env, (double)g_live.load()); }
+CIVET_FN(shape) { return intArray(env, tensorArg(env, argv[0]).sizes()); }
+CIVET_FN(strides) { return intArray(env, tensorArg(env, argv[0]).strides()); }
+CIVET_FN(dtype) { return num(env, (double)(int)tensorArg(env, argv[0]).scalar_type()); }
+CIVET_FN(device) { return str(env, tensorArg(env, argv[0]).device().str()); }
+CIVET_FN(isContiguous) { return boolean(env, tensorArg(env, argv[0]).is_contiguous()); }
+CIVET_FN(requiresGrad) { return boolean(env, tensorArg(env, argv[0]).requires_grad()); }
+CIVET_FN(isLeaf) { return boolean(env, tensorArg(env, argv[0]).is_leaf()); }
+CIVET_FN(setRequiresGrad) {
+  tensorArg(env, argv[0]).set_requires_grad(boolArg(env, argv[1]));
+  return undef(env);
+}
+CIVET_FN(dataPtrKey) {  // identity of the underlying storage, for tests of views and sharing
+  auto& t = tensorArg(env, argv[0]);
+  return num(env, (double)(uintptr_t)t.data_ptr());
+}
+
+// ---- creation ------------------------------------------------------------------------------
+
+CIVET_FN(full) {
+  return wrap(env, at::full(intListArg(env, argv[0], "shape"), scalarArg(env, argv[1]), opts(env, argv[2], argv[3])));
+}
+CIVET_FN(empty) { return wrap(env, at::empty(intListArg(env, argv[0], "shape"), opts(env, argv[1], argv[2]))); }
+CIVET_FN(arange) {
+  return wrap(env, at::arange(scalarArg(env, argv[0]), scalarArg(env, argv[1]), scalarArg(env, argv[2]), opts(env, argv[3], argv[4])));
+}
+CIVET_FN(linspace) {
+  return wrap(env, at::linspace(scalarArg(env, argv[0]), scalarArg(env, argv[1]), intArg(env, argv[2]), opts(env, argv[3], argv[4])));
+}
+CIVET_FN(eye) { return wrap(env, at::eye(intArg(env, argv[0]), intArg(env, argv[1]), opts(env, argv[2], argv[3]))); }
+CIVET_FN(rand) { return wrap(env, at::rand(intListArg(env, argv[0]), genArg(env, argv[3]), opts(env, argv[1], argv[2]))); }
+CIVET_FN(randn) { return wrap(env, at::randn(intListArg(env, argv[0]), genArg(env, argv[3]), opts(env, argv[1], argv[2]))); }
+CIVET_FN(randint) {
+  return wrap(env, at::randint(intArg(env, argv[0]), intArg(env, argv[1]), intListArg(env, argv[2]), genArg(env, argv[5]),
+                               opts(env, argv[3], argv[4])));
+}
+CIVET_FN(randperm) { return wrap(env, at::randperm(intArg(env, argv[0]), genArg(env, argv[3]), opts(env, argv[1], argv[2]))); }
+// In-place random fills used by initializers (normal_, uniform_, bernoulli_) on a given generator.
+CIVET_FN(normal_) {
+  auto& t = tensorArg(env, argv[0]);
+  t.normal_(numArg(env, argv[1]), numArg(env, argv[2]), genArg(env, argv[3]));
+  return argv[0];
+}
+CIVET_FN(uniform_) {
+  auto& t = tensorArg(env, argv[0]);
+  t.uniform_(numArg(env, argv[1]), numArg(env, argv[2]), genArg(env, argv[3]));
+  return argv[0];
+}
+CIVET_FN(bernoulli_) {
+  auto& t = tensorArg(env, argv[0]);
+  t.bernoulli_(numArg(env, argv[1]), genArg(env, argv[2]));
+  return argv[0];
+}
+
+// fromBytes(u8 view, shape, dtype, device): copies the bytes (little-endian, C order).
+CIVET_FN(fromBytes) {
+  void* data;
+  size_t len;
+  napi_typedarray_type tt;
+  napi_value ab;
+  size_t off;
+  bool isTA = false;
+  napi_is_typedarray(env, argv[0], &isTA);
+  if (!isTA) throw JsError{"fromBytes: expected a typed array"};
+  napi_get_typedarray_info(env, argv[0], &tt, &len, &data, &ab, &off);
+  size_t elt = 1;
+  switch (tt) {
+    case napi_int16_array: case napi_uint16_array: elt = 2; break;
+    case napi_int32_array: case napi_uint32_array: case napi_float32_array: elt = 4; break;
+    case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: elt = 8; break;
+    default: elt = 1;
+  }
+  size_t nbytes = len * elt;
+  auto shape = intListArg(env, argv[1], "shape");
+  auto dt = dtypeArg(env, argv[2]);
+  int64_t numel = 1;
+  for (auto s : shape) {
+    if (s < 0) throw JsError{"fromBytes: negative dimension in shape"};
+    numel *= s;
+  }
+  size_t need = (size_t)numel * c10::elementSize(dt);
+  if (need != nbytes)
+    throw JsError{"fromBytes: shape needs " + std::to_string(need) + " bytes of " + std::string(c10::toString(dt)) +
+                  " but the data has " + std::to_string(nbytes)};
+  auto t = at::empty(shape, at::TensorOptions().dtype(dt));
+  if (nbytes) std::memcpy(t.data_ptr(), data, nbytes);
+  auto dev = deviceArg(env, argv[3]);
+  if (dev != t.device()) t = t.to(dev);
+  return wrap(env, t);
+}
+
+// toBytes(t): a fresh ArrayBuffer with the contiguous CPU bytes.
+CIVET_FN(toBytes) {
+  auto t = tensorArg(env, argv[0]).detach();
+  if (t.device().type() != at::kCPU) t = t.cpu();
+  t = t.contiguous();
+  size_t nbytes = t.numel() * t.element_size();
+  void* out;
+  napi_value ab;
+  napi_create_arraybuffer(env, nbytes, &out, &ab);
+  if (nbytes) std::memcpy(out, t.data_ptr(), nbytes);
+  return ab;
+}
+
+CIVET_FN(item) {
+  auto& t = tensorArg(env, argv[0]);
+  if (t.numel() != 1) throw JsError{"item(): tensor has " + std::to_string(t.numel()) + " elements, expected exactly 1"};
+  auto s = t.item();
+  if (s.isBoolean()) return boolean(env, s.toBool());
+  return num(env, s.toDouble());
+}
+
+// ---- autograd ---------------------------------------------------------------------------
+
+CIVET_FN(backward) {
+  auto& t = tensorArg(env, argv[0]);
+  auto g = optTensorArg(env, argv[1]);
+  bool retain = boolArg(env, argv[2]);
+  bool create = boolArg(env, argv[3]);
+  if (!t.requires_grad()) throw JsError{"backward(): tensor does not require grad and has no grad_fn"};
+  if (!g && t.numel() != 1)
+    throw JsError{"backward(): grad can be implicitly created only for scalar outputs; pass a gradient for shape [" +
+                  c10::str(t.sizes()) + "]"};
+  t.backward(g.value_or(at::Tensor()), retain, create);
+  return undef(env);
+}
+CIVET_FN(grad) {
+  auto& t = tensorArg(env, argv[0]);
+  const auto& g = t.grad();
+  if (!g.defined()) { napi_value n; napi_get_null(env, &n); return n; }
+  return wrap(env, g);
+}
+CIVET_FN(setGrad) {
+  auto& t = tensorArg(env, argv[0]);
+  if (isNullish(env, argv[1])) t.mutable_grad().reset();
+  else t.mutable_grad() = tensorArg(env, argv[1]);
+  return undef(env);
+}
+// autogradGrad(outputs, inputs, gradOutputs|null, retainGraph, createGraph, allowUnused)
+CIVET_FN(autogradGrad) {
+  auto outs = tensorListArg(env, argv[0]);
+  auto ins = tensorListArg(env, argv[1]);
+  std::vector<at::Tensor> gos;
+  if (!isNullish(env, argv[2])) gos = tensorListArg(env, argv[2]);
+  c10::optional<bool> retain;
+  if (!isNullish(env, argv[3])) retain = boolArg(env, argv[3]);
+  auto res = torch::autograd::grad(outs, ins, gos, retain, boolArg(env, argv[4]), boolArg(env, argv[5]));
+  napi_value arr;
+  napi_create_array_with_length(env, res.size(), &arr);
+  for (size_t i = 0; i < res.size(); i++) {
+    napi_value v;
+    if (res[i].defined()) v = wrap(env, res[i]); else napi_get_null(env, &v);
+    napi_set_element(env, arr, i, v);
+  }
+  return arr;
+}
+CIVET_FN(gradEnabled) { return boolean(env, at::GradMode::is_enabled()); }
+CIVET_FN(setGradEnabled) {
+  at::GradMode::set_enabled(boolArg(env, argv[0]));
+  return undef(env);
+}
+
+// ---- runtime ------------------------------------------------------------------------------
+
+CIVET_FN(setNumThreads) {
+  int64_t n = intArg(env, argv[0], "threads");
+  if (n < 1) throw JsError{"setNumThreads: need at least 1 thread"};
+  at::set_num_threads((int)n);
+  return undef(env);
+}
+CIVET_FN(getNumThreads) { return num(env, at::get_num_threads()); }
+CIVET_FN(manualSeed) {
+  uint64_t seed = (uint64_t)intArg(env, argv[0], "seed");
+  torch::manual_seed(seed);
+  return undef(env);
+}
+CIVET_FN(cudaAvailable) { return boolean(env, torch::cuda::is_available()); }
+CIVET_FN(cudaDeviceCount) { return num(env, (double)torch::cuda::device_count()); }
+CIVET_FN(cudaSynchronize) {
+  if (torch::cuda::is_available()) torch::cuda::synchronize();
+  return undef(env);
+}
+CIVET_FN(newGenerator) {
+  auto* g = new at::Generator(at::make_generator<at::CPUGeneratorImpl>((uint64_t)intArg(env, argv[0], "seed")));
+  napi_value out;
+  napi_create_external(env, g, finalizeGen, nullptr, &out);
+  return out;
+}
+// RNG state of the default CPU generator (or a given one) as a uint8 tensor, for checkpoints.
+CIVET_FN(getRngState) {
+  auto g = genArg(env, argv[0]);
+  auto gen = g ? *g : at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  return wrap(env, gen.get_state());
+}
+CIVET_FN(setRngState) {
+  auto g = genArg(env, argv[1]);
+  auto gen = g ? *g : at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(tensorArg(env, argv[0]));
+  return undef(env);
+}
+CIVET_FN(buildInfo) {
+  napi_value o;
+  napi_create_object(env, &o);
+  napi_set_named_property(env, o, "torch", str(env, TORCH_VERSION));
+  napi_set_named_property(env, o, "cuda", boolean(env, torch::cuda::is_available()));
+  napi_set_named_property(env, o, "threads", num(env, at::get_num_threads()));
+  napi_set_named_property(env, o, "config", str(env, at::show_config()));
+  napi_set_named_property(env, o, "parallel", str(env, at::get_parallel_info()));
+  return o;
+}
+
+void initCore(napi_env env, napi_value exports) {
+  static const Export list[] = {
+      {"dispose", dispose}, {"isDisposed", isDisposed}, {"liveTensors", liveTensors}, {"shape", shape},
+      {"strides", strides}, {"dtype", dtype}, {"device", device}, {"isContiguous", isContiguous},
+      {"requiresGrad", requiresGrad}, {"isLeaf", isLeaf}, {"setRequiresGrad", setRequiresGrad},
+      {"dataPtrKey", dataPtrKey}, {"full", full}, {"empty", empty}, {"arange", arange}, {"linspace", linspace},
+      {"eye", eye}, {"rand", rand}, {"randn", randn}, {"randint", randint}, {"randperm", randperm},
+      {"normal_", normal_}, {"uniform_", uniform_}, {"bernoulli_", bernoulli_}, {"fromBytes", fromBytes},
+      {"toBytes", toBytes}, {"item", item}, {"backward", backward}, {"grad", grad}, {"setGrad", setGrad},
+      {"autogradGrad", autogradGrad}, {"gradEnabled", gradEnabled}, {"setGradEnabled", setGradEnabled},
+      {"setNumThreads", setNumThreads}, {"getNumThreads", getNumThreads}, {"manualSeed", manualSeed},
+      {"cudaAvailable", cudaAvailable}, {"cudaDeviceCount", cudaDeviceCount}, {"cudaSynchronize", cudaSynchronize},
+      {"newGenerator", newGenerator}, {"getRngState", getRngState}, {"setRngState", setRngState},
+      {"buildInfo", buildInfo},
+  };
+  registerAll(env, exports, list, sizeof(list) / sizeof(list[0]));
+}
+
+}  // namespace civet
+
+NAPI_MODULE_INIT() {
+  civet::initCore(env, exports);
+  civet::initOps(env, exports);
+  civet::initNN(env, exports);
+  civet::initJit(env, exports);
+  return exports;
+}

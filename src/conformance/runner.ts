@@ -1,0 +1,78 @@
+// `civet conformance FILE...`: evaluates golden cases through civet's public API and compares
+// outputs, in-place state and gradients of sum(output · grad_output) with PyTorch's numbers.
+import * as path from 'node:path';
+import { tidy, Tensor, scalarTensor } from '../tensor';
+import { readGoldenFile, toTensor, compare, GoldenCase, Tol, Mismatch } from './golden';
+import { OP_CASES } from './op_cases';
+import { LOSS_CASES, MODEL_CASES } from './registry';
+
+export type Outcome = { status: 'passed' } | { status: 'skipped'; reason: string } | { status: 'failed'; problems: Mismatch[] };
+
+export interface CaseResult { file: string; index: number; kind: string; name: string; outcome: Outcome }
+
+export interface ConformanceSummary { passed: number; failed: number; skipped: number; results: CaseResult[] }
+
+export function evaluateCase(c: GoldenCase, defaultTol: Tol, goldenDir: string): Outcome {
+  const tol = c.tol ?? defaultTol;
+  return tidy(() => {
+    if (c.kind === 'op' || c.kind === 'loss') {
+      const fn = c.kind === 'op' ? OP_CASES[c.name] : LOSS_CASES.get(c.name);
+      if (!fn) return { status: 'skipped', reason: `no civet evaluator for ${c.kind} '${c.name}'` } as Outcome;
+      const inputs: Record<string, Tensor> = {};
+      const wantGrad = c.expected.grad ?? {};
+      for (const [k, g] of Object.entries(c.inputs ?? {})) {
+        inputs[k] = toTensor(g, k);
+        if (k in wantGrad) inputs[k].requiresGrad = true;
+      }
+      const out = fn(inputs, c.options ?? {});
+      const problems: Mismatch[] = [];
+      const want = c.kind === 'op' ? c.expected.output : c.expected.loss;
+      if (want) push(problems, compare(c.kind === 'op' ? 'output' : 'loss', out, want, tol));
+      for (const [k, g] of Object.entries(c.expected.state ?? {})) push(problems, compare(`state.${k}`, inputs[k], g, tol));
+      if (Object.keys(wantGrad).length) {
+        const go = c.grad_output === undefined || typeof c.grad_output === 'number'
+          ? scalarTensor(typeof c.grad_output === 'number' ? c.grad_output : 1) : toTensor(c.grad_output, 'grad_output');
+        out.mul(go).sum().backward();
+        for (const [k, g] of Object.entries(wantGrad)) push(problems, compare(`grad.${k}`, inputs[k]?.grad, g, tol));
+      }
+      return (problems.length ? { status: 'failed', problems } : { status: 'passed' }) as Outcome;
+    }
+    if (c.kind === 'model') {
+      const fn = MODEL_CASES.get(c.name);
+      if (!fn) return { status: 'skipped', reason: `no civet model for '${c.name}'` } as Outcome;
+      if (!c.input || !c.expected.logits) return { status: 'failed', problems: [{ what: 'case', detail: 'model case without input or expected logits' }] } as Outcome;
+      const logits = fn(c, path.resolve(goldenDir, c.weights ?? ''), toTensor(c.input, 'input'));
+      const p = compare('logits', logits, c.expected.logits, tol);
+      return (p ? { status: 'failed', problems: [p] } : { status: 'passed' }) as Outcome;
+    }
+    return { status: 'skipped', reason: `unknown case kind '${c.kind}'` } as Outcome;
+  });
+}
+
+function push(list: Mismatch[], m: Mismatch | null): void { if (m) list.push(m); }
+
+export function runConformance(files: string[], log: (line: string) => void = () => {}): ConformanceSummary {
+  const results: CaseResult[] = [];
+  for (const file of files) {
+    const golden = readGoldenFile(file);
+    golden.cases.forEach((c, index) => {
+      let outcome: Outcome;
+      try {
+        outcome = evaluateCase(c, golden.default_tol, path.dirname(path.resolve(file)));
+      } catch (e: any) {
+        outcome = { status: 'failed', problems: [{ what: 'error', detail: e?.message ?? String(e) }] };
+      }
+      results.push({ file, index, kind: c.kind, name: c.name, outcome });
+      if (outcome.status === 'failed') {
+        log(`FAIL ${path.basename(file)}#${index} ${c.kind} ${c.name}: ${outcome.problems.map((p) => `${p.what}: ${p.detail}`).join('; ')}`);
+      }
+    });
+  }
+  const count = (kind: string | null, s: Outcome['status']) => results.filter((r) => (kind === null || r.kind === kind) && r.outcome.status === s).length;
+  for (const kind of [...new Set(results.map((r) => r.kind))]) {
+    log(`${kind}: ${count(kind, 'passed')} passed, ${count(kind, 'failed')} failed, ${count(kind, 'skipped')} skipped`);
+  }
+  const summary = { passed: count(null, 'passed'), failed: count(null, 'failed'), skipped: count(null, 'skipped'), results };
+  log(`${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped`);
+  return summary;
+}
