@@ -12,13 +12,6 @@
 
 namespace civet {
 
-// A handle is a napi_external pointing at a Holder. dispose() drops the tensor at once;
-// the V8 finalizer frees the holder itself whenever the JS object is collected.
-struct Holder {
-  at::Tensor t;
-  int64_t reported = 0;  // bytes reported to V8 as external memory
-};
-
 struct JsError {  // thrown by argument helpers, turned into a JS TypeError
   std::string msg;
 };
@@ -55,8 +48,8 @@ void throwJs(napi_env env, const char* code, const std::string& msg);
   napi_value name(napi_env env, napi_callback_info info) {                       \
     napi_value argv[12];                                                         \
     size_t argc = 12;                                                            \
+    /* N-API fills argv past the given arguments with undefined */              \
     napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);                  \
-    for (size_t i = argc; i < 12; i++) napi_get_undefined(env, &argv[i]);        \
     try {                                                                        \
       return name##_impl(env, argv, argc);                                       \
     } catch (const civet::JsError& e) {                                          \

@@ -2,24 +2,29 @@
 #include "common.h"
 #include <torch/cuda.h>
 #include <ATen/CPUGeneratorImpl.h>
-#include <atomic>
+#include <deque>
+#include <mutex>
 #include <cstring>
 
 namespace civet {
 
-static std::atomic<int64_t> g_live{0};
+// Tensors live in a slot table; JS holds a BigInt id = (generation << 32) | slot. A BigInt is
+// cheap to make (an external with a V8 finalizer cost ~0.7 µs per op, more than ATen's add),
+// cannot be confused with a JS number scalar, and the generation makes a stale id an error
+// rather than a wrong tensor. JS frees ids through dispose(), tidy() scopes, or a
+// FinalizationRegistry for tensors that escape every scope.
+struct Slot {
+  at::Tensor t;
+  uint32_t gen = 1;
+  int64_t reported = 0;  // bytes reported to V8 as external memory
+};
+// a deque: growing it never moves existing slots, so references from tensorArg stay valid
+static std::deque<Slot> g_slots;
+static std::vector<uint32_t> g_free;
+static std::mutex g_mu;
+static int64_t g_live = 0;
 // Only large tensors are reported to V8: the call costs more than a small tensor weighs.
 static const int64_t kReportBytes = 1 << 16;
-
-static void finalize(napi_env env, void* data, void*) {
-  auto* h = static_cast<Holder*>(data);
-  if (h->t.defined()) g_live--;
-  if (h->reported) {
-    int64_t ignored;
-    napi_adjust_external_memory(env, -h->reported, &ignored);
-  }
-  delete h;
-}
 
 void throwJs(napi_env env, const char* code, const std::string& msg) {
   bool pending = false;
@@ -29,24 +34,65 @@ void throwJs(napi_env env, const char* code, const std::string& msg) {
 }
 
 napi_value wrap(napi_env env, at::Tensor t) {
-  auto* h = new Holder{std::move(t), 0};
-  napi_value out;
-  if (napi_create_external(env, h, finalize, nullptr, &out) != napi_ok) {
-    delete h;
-    throw JsError{"could not allocate a tensor handle"};
+  int64_t bytes = 0;
+  if (t.defined() && t.has_storage()) {
+    int64_t nb = (int64_t)t.storage().nbytes();
+    if (nb >= kReportBytes) bytes = nb;
   }
-  g_live++;
-  if (h->t.defined() && h->t.has_storage()) {
-    int64_t bytes = (int64_t)h->t.storage().nbytes();
-    if (bytes >= kReportBytes) {
-      int64_t ignored;
-      napi_adjust_external_memory(env, bytes, &ignored);
-      h->reported = bytes;
+  uint64_t id;
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    uint32_t slot;
+    if (!g_free.empty()) {
+      slot = g_free.back();
+      g_free.pop_back();
+    } else {
+      slot = (uint32_t)g_slots.size();
+      g_slots.emplace_back();
     }
+    Slot& s = g_slots[slot];
+    s.t = std::move(t);
+    s.reported = bytes;
+    g_live++;
+    id = ((uint64_t)s.gen << 32) | slot;
   }
+  if (bytes) {
+    int64_t ignored;
+    napi_adjust_external_memory(env, bytes, &ignored);
+  }
+  napi_value out;
+  napi_create_bigint_uint64(env, id, &out);
   return out;
 }
 
+static bool idArg(napi_env env, napi_value v, uint64_t* id) {
+  bool lossless;
+  return napi_get_value_bigint_uint64(env, v, id, &lossless) == napi_ok;
+}
+
+// Frees a slot; returns false if the id was already freed.
+static bool release(napi_env env, uint64_t id) {
+  int64_t bytes = 0;
+  at::Tensor dead;
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    uint32_t slot = (uint32_t)(id & 0xffffffffu), gen = (uint32_t)(id >> 32);
+    if (slot >= g_slots.size() || g_slots[slot].gen != gen) return false;
+    Slot& s = g_slots[slot];
+    dead = std::move(s.t);  // freed outside the lock
+    s.t = at::Tensor();
+    bytes = s.reported;
+    s.reported = 0;
+    s.gen++;
+    g_free.push_back(slot);
+    g_live--;
+  }
+  if (bytes) {
+    int64_t ignored;
+    napi_adjust_external_memory(env, -bytes, &ignored);
+  }
+  return true;
+}
 napi_value wrapList(napi_env env, const std::vector<at::Tensor>& ts) {
   napi_value arr;
   napi_create_array_with_length(env, ts.size(), &arr);
@@ -63,16 +109,17 @@ bool isNullish(napi_env env, napi_value v) {
 bool isTensor(napi_env env, napi_value v) {
   napi_valuetype t;
   napi_typeof(env, v, &t);
-  return t == napi_external;
+  return t == napi_bigint;
 }
 
 at::Tensor& tensorArg(napi_env env, napi_value v, const char* what) {
-  void* p = nullptr;
-  if (napi_get_value_external(env, v, &p) != napi_ok || p == nullptr)
-    throw JsError{std::string("expected a tensor for ") + what};
-  auto* h = static_cast<Holder*>(p);
-  if (!h->t.defined()) throw JsError{std::string("tensor used after dispose() (") + what + ")"};
-  return h->t;
+  uint64_t id;
+  if (!idArg(env, v, &id)) throw JsError{std::string("expected a tensor for ") + what};
+  uint32_t slot = (uint32_t)(id & 0xffffffffu), gen = (uint32_t)(id >> 32);
+  std::lock_guard<std::mutex> lock(g_mu);
+  if (slot >= g_slots.size() || g_slots[slot].gen != gen || !g_slots[slot].t.defined())
+    throw JsError{std::string("tensor used after dispose() (") + what + ")"};
+  return g_slots[slot].t;
 }
 
 c10::optional<at::Tensor> optTensorArg(napi_env env, napi_value v) {
@@ -155,12 +202,7 @@ at::Scalar scalarArg(napi_env env, napi_value v) {
   napi_valuetype t;
   napi_typeof(env, v, &t);
   if (t == napi_boolean) return at::Scalar(boolArg(env, v));
-  if (t == napi_bigint) {
-    int64_t x;
-    bool lossless;
-    napi_get_value_bigint_int64(env, v, &x, &lossless);
-    return at::Scalar(x);
-  }
+  if (t == napi_bigint) throw JsError{"expected a number, got a tensor"};
   double d = numArg(env, v, "scalar");
   // JS has one number type; integral values act like Python ints so int tensors stay int.
   if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.007199254740992e15) return at::Scalar((int64_t)d);
@@ -226,26 +268,18 @@ static at::TensorOptions opts(napi_env env, napi_value dtype, napi_value device)
 // ---- handles and metadata --------------------------------------------------------------
 
 CIVET_FN(dispose) {
-  void* p = nullptr;
-  if (napi_get_value_external(env, argv[0], &p) != napi_ok || !p) throw JsError{"dispose: expected a tensor"};
-  auto* h = static_cast<Holder*>(p);
-  if (h->t.defined()) {
-    h->t = at::Tensor();
-    g_live--;
-  }
-  if (h->reported) {
-    int64_t ignored;
-    napi_adjust_external_memory(env, -h->reported, &ignored);
-    h->reported = 0;
-  }
-  return undef(env);
+  uint64_t id;
+  if (!idArg(env, argv[0], &id)) throw JsError{"dispose: expected a tensor"};
+  return boolean(env, release(env, id));
 }
 CIVET_FN(isDisposed) {
-  void* p = nullptr;
-  if (napi_get_value_external(env, argv[0], &p) != napi_ok || !p) throw JsError{"expected a tensor"};
-  return boolean(env, !static_cast<Holder*>(p)->t.defined());
+  uint64_t id;
+  if (!idArg(env, argv[0], &id)) throw JsError{"expected a tensor"};
+  std::lock_guard<std::mutex> lock(g_mu);
+  uint32_t slot = (uint32_t)(id & 0xffffffffu), gen = (uint32_t)(id >> 32);
+  return boolean(env, slot >= g_slots.size() || g_slots[slot].gen != gen);
 }
-CIVET_FN(liveTensors) { return num(env, (double)g_live.load()); }
+CIVET_FN(liveTensors) { return num(env, (double)g_live); }
 CIVET_FN(shape) { return intArray(env, tensorArg(env, argv[0]).sizes()); }
 CIVET_FN(strides) { return intArray(env, tensorArg(env, argv[0]).strides()); }
 CIVET_FN(dtype) { return num(env, (double)(int)tensorArg(env, argv[0]).scalar_type()); }

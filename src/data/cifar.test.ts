@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -14,8 +14,13 @@ function record(labels: number[], seed: number): Buffer {
   return Buffer.concat([Buffer.from(labels), px]);
 }
 
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
 function tmp(name: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `civet-${name}-`));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), `civet-${name}-`));
+  dirs.push(d);
+  return d;
 }
 
 const CIFAR10_NAMES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];

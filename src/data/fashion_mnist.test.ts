@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -40,6 +40,14 @@ test('real Fashion-MNIST: counts, shapes, first label and first-image checksum',
 
 // ---- synthetic IDX files --------------------------------------------------------------------
 
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+function tmp(prefix: string): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+}
+
 function idx(magic: number, dims: number[], data: Uint8Array): Buffer {
   const header = Buffer.alloc(4 + 4 * dims.length);
   header.writeInt32BE(magic, 0);
@@ -49,7 +57,7 @@ function idx(magic: number, dims: number[], data: Uint8Array): Buffer {
 
 function fixture(opts: { n?: number; imgMagic?: number; lblMagic?: number; imgDims?: number[]; lblDims?: number[]; imgCut?: number; labels?: number[]; gzip?: boolean } = {}): string {
   const n = opts.n ?? 3;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'civet-fmnist-'));
+  const dir = tmp('civet-fmnist-');
   const pixels = new Uint8Array(n * 784).map((_, i) => i % 251);
   let img = idx(opts.imgMagic ?? 2051, opts.imgDims ?? [n, 28, 28], pixels);
   if (opts.imgCut) img = img.subarray(0, img.length - opts.imgCut);
@@ -96,7 +104,7 @@ test('CIVET_FASHION_MNIST env var picks the root when no option is given', () =>
 });
 
 test('missing dataset says where it looked and how to install it', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'civet-fmnist-empty-'));
+  const dir = tmp('civet-fmnist-empty-');
   const err = loadErr(dir);
   assert.match(err.message, /not found/);
   assert.ok(err.message.includes(path.join(dir, 'train-images-idx3-ubyte.gz')));

@@ -75,7 +75,8 @@ export function fromTypedArray(data: ArrayBufferView, shape?: Shape, o: CreateOp
   if (o.dtype && o.dtype !== dtypeOfTypedArraySafe(data)) {
     // A plain-number array given with another dtype: build in its own dtype, then convert.
     const natural = dtypeOfTypedArraySafe(data);
-    if (natural && !(natural === 'uint8' && o.dtype === 'bool') && !((data instanceof Uint16Array) && (o.dtype === 'float16' || o.dtype === 'bfloat16'))) {
+    // (uint8 → bool converts too, so that bytes other than 0/1 become true rather than invalid bools)
+    if (natural && !((data instanceof Uint16Array) && (o.dtype === 'float16' || o.dtype === 'bfloat16'))) {
       const t0 = new Tensor(native.fromBytes(bytes, s, dtypeCode(natural), o.device));
       const t1 = t0.to(o.dtype);
       t0.dispose();
@@ -108,7 +109,8 @@ export function tensor(data: Nested | ArrayBufferView, o: CreateOptions = {}): T
     case 'int32': arr = Int32Array.from(flat as number[]); break;
     case 'int16': arr = Int16Array.from(flat as number[]); break;
     case 'int8': arr = Int8Array.from(flat as number[]); break;
-    case 'uint8': case 'bool': arr = Uint8Array.from(flat, (x) => Number(x)); break;
+    case 'uint8': arr = Uint8Array.from(flat, (x) => Number(x)); break;
+    case 'bool': arr = Uint8Array.from(flat, (x) => (x ? 1 : 0)); break;
     default: arr = Float32Array.from(flat as number[], Number);
   }
   const natural = dtype === 'float16' || dtype === 'bfloat16' ? 'float32' : dtype;

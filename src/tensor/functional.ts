@@ -3,6 +3,7 @@
 import { native, UNARY } from './native';
 import { Tensor } from './tensor';
 import { DType, dtypeCode } from './dtype';
+import { tidy } from './scope';
 
 type IntOr2 = number | [number, number] | number[];
 type Reduction = 'none' | 'mean' | 'sum';
@@ -161,17 +162,23 @@ export function binary_cross_entropy(input: Tensor, target: Tensor, o: { weight?
   return T(native.bce(input.handle, target.handle, opt(o.weight), o.reduction ?? 'mean'));
 }
 
-/** Fused attention where libtorch has it (2.x), else softmax(q kᵀ · scale) v. */
+/** Fused attention where libtorch has it (2.x), else softmax(q kᵀ · scale + mask) v with the same semantics:
+ * a boolean attn_mask marks the positions that may be attended (others get -inf), a float one is added;
+ * is_causal masks the upper triangle; dropout_p drops attention weights. */
 export function scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, o: { attn_mask?: Tensor | null; dropout_p?: number; is_causal?: boolean } = {}): Tensor {
   if (native.hasSdpa()) return T(native.sdpa(q.handle, k.handle, v.handle, opt(o.attn_mask), o.dropout_p ?? 0, o.is_causal ?? false));
-  const d = q.shape[q.shape.length - 1];
-  const kt = k.transpose(-2, -1);
-  let att = q.matmul(kt).mul(1 / Math.sqrt(d));
-  kt.dispose();
-  if (o.attn_mask) { const a2 = att.add(o.attn_mask); att.dispose(); att = a2; }
-  const p = softmax(att, -1);
-  att.dispose();
-  const out = p.matmul(v);
-  p.dispose();
-  return out;
+  if (o.is_causal && o.attn_mask) throw new TypeError('scaled_dot_product_attention: attn_mask must not be given when is_causal is true');
+  return tidy(() => {
+    const d = q.shape[q.shape.length - 1];
+    let att = q.matmul(k.transpose(-2, -1)).mul(1 / Math.sqrt(d));
+    let mask = o.attn_mask ?? null;
+    if (o.is_causal) {
+      const L = q.shape[q.shape.length - 2], S = k.shape[k.shape.length - 2];
+      mask = T(native.full([L, S], true, dtypeCode('bool'), q.device)).tril();
+    }
+    if (mask) att = mask.dtype === 'bool' ? att.maskedFill(mask.logicalNot(), -Infinity) : att.add(mask);
+    let p = softmax(att, -1);
+    if ((o.dropout_p ?? 0) > 0) p = dropout(p, o.dropout_p);
+    return p.matmul(v);
+  });
 }

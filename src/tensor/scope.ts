@@ -6,10 +6,27 @@ import { native } from './native';
 
 const scopes: Tensor[][] = [];
 
+// Tensors outside every scope are freed by the collector: a FinalizationRegistry entry is made
+// only then (it costs more than a small op, so tensors inside tidy() never pay for it).
+const registry = new FinalizationRegistry<unknown>((handle) => { native.dispose(handle); });
+
 /** Called by the Tensor constructor. */
 export function track(t: Tensor): void {
   const n = scopes.length;
   if (n !== 0) scopes[n - 1].push(t);
+  else unscoped(t);
+}
+
+/** The tensor now belongs to no scope: let the garbage collector free it if nobody disposes it. */
+export function unscoped(t: Tensor): void {
+  if (t._finalized || t._h === null) return;
+  t._finalized = true;
+  registry.register(t, t._h, t);
+}
+
+/** dispose() calls this so the collector does not free the id a second time. */
+export function forget(t: Tensor): void {
+  if (t._finalized) { registry.unregister(t); t._finalized = false; }
 }
 
 /** Runs fn; disposes every tensor created inside except the result's tensors and kept ones. */
@@ -31,7 +48,7 @@ export function tidy<T>(fn: () => T): T {
   const parent = scopes.length ? scopes[scopes.length - 1] : null;
   for (const t of scope) {
     if (out.has(t)) {
-      if (parent) parent.push(t);
+      if (parent) parent.push(t); else unscoped(t);
     } else if (!t.kept) {
       t.dispose();
     }
@@ -49,7 +66,7 @@ function collect(v: unknown, out: Set<Tensor>, depth: number): void {
 
 /** Marks tensors to survive every enclosing tidy(); free them yourself with dispose(). */
 export function keep<T extends Tensor | Tensor[]>(t: T): T {
-  for (const x of Array.isArray(t) ? t : [t]) x.kept = true;
+  for (const x of Array.isArray(t) ? t : [t]) { x.kept = true; unscoped(x); }
   return t;
 }
 

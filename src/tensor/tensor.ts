@@ -2,14 +2,26 @@
 // native call; argument names and defaults follow PyTorch's Tensor methods.
 import { native, UNARY, BINARY, Handle } from './native';
 import { DType, dtypeCode, dtypeName, typedView, AnyTypedArray, isFloating } from './dtype';
-import { track } from './scope';
+import { track, forget, unscoped } from './scope';
 
 export type Scalar = number | boolean;
 export type TensorOrScalar = Tensor | Scalar;
 export type Shape = number[];
 
 function h(x: TensorOrScalar): any {
-  return x instanceof Tensor ? x.handle : x;
+  if (x instanceof Tensor) return x.handle;
+  if (typeof x === 'number' || typeof x === 'boolean') return x;
+  throw new TypeError(`expected a Tensor or a number, got ${describe(x)}`);
+}
+/** The handle of an argument that must be a tensor, with an error naming it otherwise. */
+function th(x: Tensor, what: string): Handle {
+  if (x instanceof Tensor) return x.handle;
+  throw new TypeError(`${what}: expected a Tensor, got ${describe(x)}`);
+}
+function describe(x: unknown): string {
+  if (x === null || x === undefined) return String(x);
+  if (typeof x === 'object') return Array.isArray(x) ? 'an array' : `an object (${x.constructor?.name ?? 'Object'})`;
+  return `${typeof x} ${String(x)}`;
 }
 
 export class DisposedTensorError extends Error {
@@ -26,8 +38,10 @@ export class Tensor {
   _h: Handle | null;
   /** survives enclosing tidy() scopes */
   kept = false;
+  /** @internal registered with the FinalizationRegistry */
+  _finalized = false;
   private _shape: Shape | undefined;
-  readonly __isTensor = true;
+  declare readonly __isTensor: true;
 
   /** @internal wrap a native handle (use the creation functions instead) */
   constructor(handle: Handle) {
@@ -67,13 +81,14 @@ export class Tensor {
   // ---- lifetime ---------------------------------------------------------------------------
   dispose(): void {
     if (this._h !== null) {
+      forget(this);
       native.dispose(this._h);
       this._h = null;
     }
   }
   [Symbol.dispose](): void { this.dispose(); }
   /** Survive enclosing tidy() scopes (the caller frees it). */
-  keep(): this { this.kept = true; return this; }
+  keep(): this { this.kept = true; unscoped(this); return this; }
 
   // ---- elementwise ------------------------------------------------------------------------
   private u(op: number): Tensor { return new Tensor(native.unary(this.handle, op)); }
@@ -101,10 +116,10 @@ export class Tensor {
   atan2(other: Tensor): Tensor { return new Tensor(native.binary(this.handle, h(other), BINARY.atan2)); }
   floorDivide(other: TensorOrScalar): Tensor { return new Tensor(native.binary(this.handle, h(other), BINARY.floor_divide)); }
   xlogy(other: TensorOrScalar): Tensor { return new Tensor(native.binary(this.handle, h(other), BINARY.xlogy)); }
-  matmul(other: Tensor): Tensor { return new Tensor(native.binary(this.handle, other.handle, BINARY.matmul)); }
-  mm(other: Tensor): Tensor { return new Tensor(native.binary(this.handle, other.handle, BINARY.mm)); }
-  bmm(other: Tensor): Tensor { return new Tensor(native.binary(this.handle, other.handle, BINARY.bmm)); }
-  outer(other: Tensor): Tensor { return new Tensor(native.binary(this.handle, other.handle, BINARY.outer)); }
+  matmul(other: Tensor): Tensor { return new Tensor(native.binary(this.handle, th(other, 'matmul'), BINARY.matmul)); }
+  mm(other: Tensor): Tensor { return new Tensor(native.binary(this.handle, th(other, 'mm'), BINARY.mm)); }
+  bmm(other: Tensor): Tensor { return new Tensor(native.binary(this.handle, th(other, 'bmm'), BINARY.bmm)); }
+  outer(other: Tensor): Tensor { return new Tensor(native.binary(this.handle, th(other, 'outer'), BINARY.outer)); }
   neg(): Tensor { return this.u(UNARY.neg); }
   abs(): Tensor { return this.u(UNARY.abs); }
   exp(): Tensor { return this.u(UNARY.exp); }
@@ -205,13 +220,13 @@ export class Tensor {
     return new Tensor(native.slice(this.handle, dim, start, end, step));
   }
   select(dim: number, index: number): Tensor { return new Tensor(native.select(this.handle, dim, index)); }
-  indexSelect(dim: number, index: Tensor): Tensor { return new Tensor(native.indexSelect(this.handle, dim, index.handle)); }
-  gather(dim: number, index: Tensor): Tensor { return new Tensor(native.gather(this.handle, dim, index.handle)); }
-  scatter(dim: number, index: Tensor, src: TensorOrScalar): Tensor { return new Tensor(native.scatter(this.handle, dim, index.handle, h(src), null)); }
-  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return new Tensor(native.scatter(this.handle, dim, index.handle, src.handle, 'add')); }
-  maskedFill(mask: Tensor, value: TensorOrScalar): Tensor { return new Tensor(native.maskedFill(this.handle, mask.handle, h(value))); }
+  indexSelect(dim: number, index: Tensor): Tensor { return new Tensor(native.indexSelect(this.handle, dim, th(index, 'indexSelect index'))); }
+  gather(dim: number, index: Tensor): Tensor { return new Tensor(native.gather(this.handle, dim, th(index, 'gather index'))); }
+  scatter(dim: number, index: Tensor, src: TensorOrScalar): Tensor { return new Tensor(native.scatter(this.handle, dim, th(index, 'scatter index'), h(src), null)); }
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return new Tensor(native.scatter(this.handle, dim, th(index, 'scatterAdd index'), th(src, 'scatterAdd src'), 'add')); }
+  maskedFill(mask: Tensor, value: TensorOrScalar): Tensor { return new Tensor(native.maskedFill(this.handle, th(mask, 'maskedFill mask'), h(value))); }
   /** t[index] with an integer or boolean index tensor on dimension 0 */
-  index(index: Tensor): Tensor { return new Tensor(native.indexTensor(this.handle, index.handle)); }
+  index(index: Tensor): Tensor { return new Tensor(native.indexTensor(this.handle, th(index, 'index'))); }
   /** Tensor.unfold: sliding windows of `size` with `step` along dim (a view) */
   unfold(dim: number, size: number, step: number): Tensor { return new Tensor(native.unfoldDim(this.handle, dim, size, step)); }
   roll(shifts: number | number[], dims: number | number[]): Tensor { return new Tensor(native.roll(this.handle, shifts, dims)); }
@@ -364,3 +379,21 @@ function fmtNested(flat: (number | boolean)[], shape: number[], limit: number): 
   }
   return `[${rows.join(',\n ')}]`;
 }
+
+Object.defineProperty(Tensor.prototype, '__isTensor', { value: true });
+
+export interface Tensor {
+  /** @internal take over another tensor's native handle (used by Module.to so references stay valid) */
+  _swap(other: Tensor): void;
+}
+Tensor.prototype._swap = function (this: Tensor, other: Tensor) {
+  const old = this._h;
+  const wasFinalized = this._finalized;
+  forget(this);
+  forget(other);
+  this._h = other._h;
+  other._h = null;
+  if (wasFinalized) unscoped(this);
+  (this as any)._shape = undefined;
+  if (old !== null) native.dispose(old);
+};

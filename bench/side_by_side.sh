@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs a workload with civet and with the PyTorch eager reference in one go and prints both
+# with the ratio. Needs Debian's python3-torch (and python3-torchvision for model workloads).
+#   bash bench/side_by_side.sh op-overhead
+#   bash bench/side_by_side.sh vit-ti32 --batch 64 --steps 10
+set -euo pipefail
+cd "$(dirname "$0")/.."
+w=${1:?usage: bench/side_by_side.sh WORKLOAD [--batch B] [--steps N] [--threads T]}; shift
+civet=$(node bin/civet bench "$w" --json "$@")
+torch=$(/usr/bin/python3 bench/reference/torch_bench.py --workload "$w" "$@")
+node -e '
+const c = JSON.parse(process.argv[1]), t = JSON.parse(process.argv[2]);
+const keys = [...new Set([...Object.keys(c), ...Object.keys(t)])];
+console.log(`${"key".padEnd(18)} ${"civet".padStart(14)} ${"pytorch".padStart(14)}  ratio (civet/pytorch)`);
+for (const k of keys) {
+  const a = c[k], b = t[k];
+  const r = typeof a === "number" && typeof b === "number" && b !== 0 ? (a / b).toFixed(3) : "";
+  const f = (x) => x === undefined ? "-" : typeof x === "number" ? String(+x.toFixed(2)) : String(x);
+  console.log(`${k.padEnd(18)} ${f(a).padStart(14)} ${f(b).padStart(14)}  ${r}`);
+}
+const speed = c.images_per_s !== undefined ? c.images_per_s / t.images_per_s : t.ns_per_op / c.ns_per_op;
+console.log(`\ncivet speed relative to PyTorch eager: ${speed.toFixed(2)}x (higher is better)`);
+' "$civet" "$torch"

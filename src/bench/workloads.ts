@@ -1,0 +1,60 @@
+// `civet bench` workloads. Each returns the same JSON keys as bench/reference/torch_bench.py so
+// the two front ends can be printed side by side.
+import * as os from 'node:os';
+import { randn, noGrad, tidy, buildInfo, getNumThreads, Tensor } from '../tensor';
+
+export interface BenchArgs { steps: number; batch: number; threads: number; classes: number }
+export type BenchResult = Record<string, number | string>;
+export type Workload = (a: BenchArgs) => BenchResult | Promise<BenchResult>;
+
+const WORKLOADS = new Map<string, { run: Workload; describe: string }>();
+export function registerWorkload(name: string, describe: string, run: Workload): void { WORKLOADS.set(name, { run, describe }); }
+export function listWorkloads(): [string, string][] { return [...WORKLOADS].map(([n, w]) => [n, w.describe]); }
+
+export async function runWorkload(name: string, a: BenchArgs): Promise<BenchResult> {
+  const w = WORKLOADS.get(name);
+  if (!w) throw new Error(`unknown bench workload '${name}' (known: ${[...WORKLOADS.keys()].join(', ')})`);
+  const out = await w.run(a);
+  return {
+    ...out, workload: name, batch: a.batch, threads: getNumThreads(), torch: buildInfo().torch, front_end: 'civet',
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+}
+
+/** Median wall time of `step` after warm-up, in seconds. Each step runs inside tidy(). */
+export function timeSteps(step: () => unknown, steps: number, warmup = 3): number {
+  for (let i = 0; i < warmup; i++) tidy(() => { step(); });
+  const times: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const t = process.hrtime.bigint();
+    tidy(() => { step(); });
+    times.push(Number(process.hrtime.bigint() - t) / 1e9);
+  }
+  return median(times);
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+// One 1-element add without autograd, as torch_bench.py's op-overhead: the per-op cost of the
+// front end (JS → N-API → ATen dispatch → handle for the result). Results are freed as made,
+// which is what Python's refcounting does for its side; the loop runs inside tidy() as civet
+// code does (tensors inside a scope need no garbage-collector registration).
+registerWorkload('op-overhead', 'median ns per 1-element add (no autograd)', () => {
+  const a = randn([1]), b = randn([1]);
+  const n = 200_000;
+  const ns = noGrad(() => tidy(() => {
+    for (let i = 0; i < 1000; i++) a.add(b).dispose();
+    const t = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) a.add(b).dispose();
+    return Number(process.hrtime.bigint() - t) / n;
+  }));
+  a.dispose(); b.dispose();
+  return { ns_per_op: ns };
+});
+
+export function defaultThreads(): number { return os.availableParallelism?.() ?? os.cpus().length; }
+export type { Tensor };

@@ -1,0 +1,38 @@
+import type { Command } from './commands';
+import { loadPlugins } from './plugins';
+import { runWorkload, listWorkloads, defaultThreads } from '../bench/workloads';
+import { setNumThreads } from '../tensor';
+
+export const benchCommand: Command = {
+  summary: 'run a benchmark workload (JSON keys as the PyTorch reference)',
+  usage: `civet bench WORKLOAD [--steps N] [--batch B] [--threads T] [--classes C] [--json]
+
+Workloads are those of bench/reference/torch_bench.py. Run bench/side_by_side.sh to print civet
+and PyTorch figures together with their ratios.`,
+  options: {
+    steps: { type: 'string', default: '10' },
+    batch: { type: 'string', default: '64' },
+    threads: { type: 'string' },
+    classes: { type: 'string', default: '10' },
+    json: { type: 'boolean', default: false },
+  },
+  async run(v, pos) {
+    loadPlugins();
+    const name = pos[0];
+    if (!name) {
+      process.stderr.write(`civet bench: name a workload:\n${listWorkloads().map(([n, d]) => `  ${n.padEnd(20)} ${d}`).join('\n')}\n`);
+      return 2;
+    }
+    const num = (k: string, x: string) => {
+      const n = Number(x);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`--${k} must be a positive integer, got '${x}'`);
+      return n;
+    };
+    const threads = v.threads ? num('threads', v.threads) : defaultThreads();
+    setNumThreads(threads);
+    const out = await runWorkload(name, { steps: num('steps', v.steps), batch: num('batch', v.batch), threads, classes: num('classes', v.classes) });
+    if (v.json) process.stdout.write(JSON.stringify(out) + '\n');
+    else for (const [k, x] of Object.entries(out)) process.stdout.write(`${k.padEnd(16)} ${typeof x === 'number' ? +x.toFixed(3) : x}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,36 @@
+// The `civet` command line. Each command is a thin layer over the programmatic API.
+import { parseArgs } from 'node:util';
+import { COMMANDS } from './commands';
+
+const USAGE = `civet — knowledge distillation of vision models over libtorch
+
+Usage: civet <command> [options]   (civet <command> --help for details)
+
+Commands:
+${Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(12)} ${c.summary}`).join('\n')}
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(USAGE);
+    return cmd ? 0 : 2;
+  }
+  const c = COMMANDS[cmd];
+  if (!c) {
+    process.stderr.write(`civet: unknown command '${cmd}'\n\n${USAGE}`);
+    return 2;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: { ...c.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+  } catch (e: any) {
+    process.stderr.write(`civet ${cmd}: ${e.message}\n\n${c.usage}\n`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    process.stdout.write(`${c.usage}\n`);
+    return 0;
+  }
+  return c.run(parsed.values as Record<string, any>, parsed.positionals);
+}

@@ -1,0 +1,18 @@
+// Loads the modules that register models, losses and bench workloads, so CLI commands see the
+// whole library. A module that is missing (a partial build) is skipped, never fatal.
+const MODULES = [
+  '../models', '../distill', '../bench/workloads',
+];
+
+let loaded = false;
+export function loadPlugins(): void {
+  if (loaded) return;
+  loaded = true;
+  for (const m of MODULES) {
+    try {
+      require(m);
+    } catch (e: any) {
+      if (e?.code !== 'MODULE_NOT_FOUND' || !String(e.message).includes(m.replace('../', ''))) throw e;
+    }
+  }
+}

@@ -1,0 +1,3 @@
+export * from './module';
+export * as init from './init';
+export * from './layers';

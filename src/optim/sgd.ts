@@ -1,0 +1,58 @@
+// torch.optim.SGD (1.13, single-tensor path), exactly:
+//   d = grad (negated if maximize);  d = d + weightDecay·p            (if weightDecay ≠ 0)
+//   buf = clone(d) at a parameter's first update, else buf = momentum·buf + (1 − dampening)·d
+//   d = nesterov ? d + momentum·buf : buf                               (if momentum ≠ 0)
+//   p = p − lr·d
+import { Tensor } from '../tensor';
+import { Optimizer, OptimizerParams, ParamGroup, NamedParam, ParamState, BaseHyperparams, checkNonNegative } from './optimizer';
+
+export interface SGDHyperparams extends BaseHyperparams {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+  maximize: boolean;
+}
+
+export type SGDOptions = Partial<SGDHyperparams> & { lr: number };
+
+export class SGD extends Optimizer<SGDHyperparams> {
+  constructor(params: OptimizerParams<SGDHyperparams>, opts: SGDOptions) {
+    super('SGD', params, {
+      lr: opts.lr,
+      momentum: opts.momentum ?? 0,
+      dampening: opts.dampening ?? 0,
+      weightDecay: opts.weightDecay ?? 0,
+      nesterov: opts.nesterov ?? false,
+      maximize: opts.maximize ?? false,
+    });
+  }
+
+  protected validate(h: SGDHyperparams, where: string): void {
+    checkNonNegative('SGD', where, 'learning rate', h.lr);
+    checkNonNegative('SGD', where, 'momentum', h.momentum);
+    checkNonNegative('SGD', where, 'weight decay', h.weightDecay);
+    if (typeof h.dampening !== 'number' || !Number.isFinite(h.dampening)) throw new RangeError(`SGD: invalid dampening ${h.dampening} in ${where}`);
+    if (h.nesterov && (h.momentum <= 0 || h.dampening !== 0)) throw new RangeError(`SGD: Nesterov momentum requires a momentum and zero dampening (${where})`);
+  }
+
+  protected slotNames(g: ParamGroup<SGDHyperparams>): string[] { return g.momentum !== 0 ? ['momentum_buffer'] : []; }
+
+  protected update(p: NamedParam, grad: Tensor, g: ParamGroup<SGDHyperparams>, st: ParamState): void {
+    const param = p.tensor;
+    let d = g.maximize ? grad.neg() : grad;
+    if (g.weightDecay !== 0) d = d.add(param, g.weightDecay);
+    if (g.momentum !== 0) {
+      let buf = st.slots.get('momentum_buffer');
+      if (!buf) {
+        buf = this.slot(st, 'momentum_buffer', () => d.clone());
+      } else {
+        buf.mul_(g.momentum).add_(d, 1 - g.dampening);
+      }
+      d = g.nesterov ? d.add(buf, g.momentum) : buf;
+    }
+    st.step += 1;
+    param.add_(d, -g.lr);
+  }
+}
