@@ -400,8 +400,8 @@ CIVET_FN(backward) {
   bool create = boolArg(env, argv[3]);
   if (!t.requires_grad()) throw JsError{"backward(): tensor does not require grad and has no grad_fn"};
   if (!g && t.numel() != 1)
-    throw JsError{"backward(): grad can be implicitly created only for scalar outputs; pass a gradient for shape [" +
-                  c10::str(t.sizes()) + "]"};
+    throw JsError{"backward(): grad can be implicitly created only for scalar outputs; pass a gradient for shape " +
+                  c10::str(t.sizes())};
   t.backward(g.value_or(at::Tensor()), retain, create);
   return undef(env);
 }

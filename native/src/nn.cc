@@ -102,7 +102,7 @@ CIVET_FN(batchNorm) {
   if (x.dim() < 2) throw JsError{"batch_norm: expected at least 2-d input, got " + std::to_string(x.dim()) + "-d"};
   if (training) {
     int64_t per = x.numel() / x.size(1);
-    if (per <= 1) throw JsError{"batch_norm: expected more than 1 value per channel when training, got input of shape [" + c10::str(x.sizes()) + "]"};
+    if (per <= 1) throw JsError{"batch_norm: expected more than 1 value per channel when training, got input of shape " + c10::str(x.sizes())};
   }
   return wrap(env, at::batch_norm(x, optTensorArg(env, argv[3]), optTensorArg(env, argv[4]), rm, rv, training,
                                   numArg(env, argv[6]), numArg(env, argv[7]), true));
@@ -206,8 +206,11 @@ CIVET_FN(crossEntropy) {
   auto& y = tensorArg(env, argv[1], "target");
   if (x.dim() < 1) throw JsError{"cross_entropy: input must have a class dimension"};
   if (!at::isFloatingType(y.scalar_type()) && y.dim() != x.dim() - 1 && !(x.dim() == 1 && y.dim() == 0))
-    throw JsError{"cross_entropy: class-index target of shape [" + c10::str(y.sizes()) + "] does not fit input [" +
-                  c10::str(x.sizes()) + "]"};
+    throw JsError{"cross_entropy: class-index target of shape " + c10::str(y.sizes()) + " does not fit input " +
+                  c10::str(x.sizes())};
+  if (at::isFloatingType(y.scalar_type()) && y.sizes() != x.sizes())
+    throw JsError{"cross_entropy: a floating-point target holds class probabilities and must have the input's shape " +
+                  c10::str(x.sizes()) + ", got " + c10::str(y.sizes()) + " (class indices must be int64)"};
   int64_t ignore = isNullish(env, argv[4]) ? -100 : intArg(env, argv[4]);
   double ls = isNullish(env, argv[5]) ? 0.0 : numArg(env, argv[5]);
   return wrap(env, at::cross_entropy_loss(x, y, optTensorArg(env, argv[2]), reductionArg(env, argv[3]), ignore, ls));

@@ -4,7 +4,7 @@ import type { Tensor } from '../tensor';
 import type { GoldenCase } from './golden';
 
 /** Returns the scalar loss; inputs named as in the golden file. */
-export type LossFn = (inputs: Record<string, Tensor>, options: Record<string, any>) => Tensor;
+export type LossFn = (inputs: Record<string, any /* Tensor | Tensor[] */>, options: Record<string, any>) => Tensor;
 /** Builds the model from the case (weights path resolved against the golden file) and returns eval-mode logits. */
 export type ModelFn = (c: GoldenCase, weightsPath: string, input: Tensor) => Tensor;
 

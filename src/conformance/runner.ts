@@ -2,7 +2,7 @@
 // outputs, in-place state and gradients of sum(output · grad_output) with PyTorch's numbers.
 import * as path from 'node:path';
 import { tidy, Tensor, scalarTensor } from '../tensor';
-import { readGoldenFile, toTensor, compare, GoldenCase, Tol, Mismatch } from './golden';
+import { readGoldenFile, toTensor, compare, GoldenCase, GoldenTensor, Tol, Mismatch } from './golden';
 import { OP_CASES } from './op_cases';
 import { LOSS_CASES, MODEL_CASES } from './registry';
 
@@ -18,11 +18,13 @@ export function evaluateCase(c: GoldenCase, defaultTol: Tol, goldenDir: string):
     if (c.kind === 'op' || c.kind === 'loss') {
       const fn = c.kind === 'op' ? OP_CASES[c.name] : LOSS_CASES.get(c.name);
       if (!fn) return { status: 'skipped', reason: `no civet evaluator for ${c.kind} '${c.name}'` } as Outcome;
-      const inputs: Record<string, Tensor> = {};
-      const wantGrad = c.expected.grad ?? {};
-      for (const [k, g] of Object.entries(c.inputs ?? {})) {
-        inputs[k] = toTensor(g, k);
-        if (k in wantGrad) inputs[k].requiresGrad = true;
+      // an input is a tensor or a list of tensors (multi-layer or multi-student losses)
+      const inputs: Record<string, any> = {};
+      const wantGrad = (c.expected.grad ?? {}) as Record<string, GoldenTensor | GoldenTensor[]>;
+      for (const [k, g] of Object.entries(c.inputs ?? {}) as [string, GoldenTensor | GoldenTensor[]][]) {
+        const ts = (Array.isArray(g) ? g : [g]).map((x, i) => toTensor(x, Array.isArray(g) ? `${k}[${i}]` : k));
+        if (k in wantGrad) ts.forEach((t) => { t.requiresGrad = true; });
+        inputs[k] = Array.isArray(g) ? ts : ts[0];
       }
       const out = fn(inputs, c.options ?? {});
       const problems: Mismatch[] = [];
@@ -33,7 +35,10 @@ export function evaluateCase(c: GoldenCase, defaultTol: Tol, goldenDir: string):
         const go = c.grad_output === undefined || typeof c.grad_output === 'number'
           ? scalarTensor(typeof c.grad_output === 'number' ? c.grad_output : 1) : toTensor(c.grad_output, 'grad_output');
         out.mul(go).sum().backward();
-        for (const [k, g] of Object.entries(wantGrad)) push(problems, compare(`grad.${k}`, inputs[k]?.grad, g, tol));
+        for (const [k, g] of Object.entries(wantGrad)) {
+          if (Array.isArray(g)) g.forEach((gi, i) => push(problems, compare(`grad.${k}[${i}]`, inputs[k]?.[i]?.grad, gi, tol)));
+          else push(problems, compare(`grad.${k}`, inputs[k]?.grad, g, tol));
+        }
       }
       return (problems.length ? { status: 'failed', problems } : { status: 'passed' }) as Outcome;
     }

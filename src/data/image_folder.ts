@@ -5,7 +5,15 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import sharp from 'sharp';
+import type sharpType from 'sharp';
+
+// sharp (a native image library) loads on first decode, so commands that never read image
+// folders start faster and run where it is not installed.
+let sharpMod: typeof sharpType | undefined;
+function sharp(...args: Parameters<typeof sharpType>): ReturnType<typeof sharpType> {
+  sharpMod ??= require('sharp') as typeof sharpType;
+  return sharpMod(...args);
+}
 import { InMemoryDataset, checkIndex, type Sample } from './dataset';
 import { DatasetError } from './errors';
 

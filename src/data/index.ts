@@ -7,3 +7,7 @@ export * from './fashion_mnist';
 export * from './cifar';
 export * from './image_folder';
 export * from './sampler';
+export * from './transforms';
+export * from './randaugment';
+export * from './mix';
+export * from './loader';

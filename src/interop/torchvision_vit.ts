@@ -89,3 +89,13 @@ export function torchvisionVitOptions(a: TorchvisionVitArgs): ModelOptions {
     dropRate: a.dropout ?? 0, attnDropRate: a.attention_dropout ?? 0, qkvBias: true,
   };
 }
+
+/** Parameters of torchvision's VisionTransformer(**a) (no representation layer), computed from its layout. */
+export function torchvisionVitParamCount(a: TorchvisionVitArgs): number {
+  const D = a.hidden_dim, M = a.mlp_dim, K = a.num_classes ?? 1000;
+  const patches = (a.image_size / a.patch_size) ** 2;
+  const layer = 2 * D /* ln_1 */ + (3 * D * D + 3 * D) /* in_proj */ + (D * D + D) /* out_proj */
+    + 2 * D /* ln_2 */ + (D * M + M) + (M * D + D) /* mlp */;
+  return (3 * a.patch_size ** 2 * D + D) /* conv_proj */ + D /* class_token */ + (patches + 1) * D /* pos_embedding */
+    + a.num_layers * layer + 2 * D /* encoder.ln */ + (D * K + K) /* heads.head */;
+}

@@ -22,9 +22,9 @@ import { Tensor, cat, zeros } from '../tensor';
 import { Module, StageInfo } from '../nn/module';
 import { Conv2d, BatchNorm2d, ReLU, Linear, LayerNorm, Dropout, Identity, Sequential } from '../nn/layers';
 import { size2 } from '../nn/layers/patch_embed';
-import { kaimingNormal_, truncNormal_ } from '../nn/init';
+import { kaimingNormal_ } from '../nn/init';
 import { Classifier, ModelOptions, registerModel } from './registry';
-import { VitConfig, VitSize, VIT_SIZES, vitConfig, buildBlocks, stageBlockIndices, initLinears } from './vit';
+import { VitConfig, VitSize, VIT_SIZES, vitConfig, buildBlocks, stageBlockIndices, initLinears, truncNormalStd_ } from './vit';
 import { rednetStem } from './rednet';
 
 export type CivtReadout = 'mean' | 'cls' | 'conv' | 'inv';
@@ -101,8 +101,8 @@ export class CivT extends Module implements Classifier {
     this.head_conv = this.module('head_conv', head());
     this.head_inv = this.module('head_inv', head());
     // timm's ViT init (Linears, tokens), then Co-advise's kaiming_normal_ (fan_in) on every stem conv.
-    truncNormal_(this.pos_embed, 0, 0.02);
-    truncNormal_(this.cls_token, 0, 0.02);
+    truncNormalStd_(this.pos_embed, 0.02);
+    truncNormalStd_(this.cls_token, 0.02);
     initLinears(this);
     for (const stem of [this.conv_embed, this.inv_embed]) stem.apply((m) => { if (m instanceof Conv2d) kaimingNormal_(m.weight); });
   }

@@ -7,9 +7,8 @@
 import { Tensor, zeros } from '../tensor';
 import { Module } from '../nn/module';
 import { Linear, Identity } from '../nn/layers';
-import { truncNormal_ } from '../nn/init';
 import { ModelOptions, registerModel } from './registry';
-import { VisionTransformer, VitConfig, VitSize, VIT_SIZES, vitConfig, initLinears } from './vit';
+import { VisionTransformer, VitConfig, VitSize, VIT_SIZES, vitConfig, initLinears, truncNormalStd_ } from './vit';
 
 export type DeitReadout = 'mean' | 'cls' | 'dist';
 
@@ -28,7 +27,7 @@ export class DistilledVisionTransformer extends VisionTransformer {
     if (!['mean', 'cls', 'dist'].includes(readout)) throw new TypeError(`DeiT readout must be 'mean', 'cls' or 'dist', got ${JSON.stringify(readout)}`);
     this.dist_token = this.param('dist_token', zeros([1, 1, config.embedDim]));
     this.head_dist = this.module('head_dist', config.numClasses > 0 ? new Linear(config.embedDim, config.numClasses) : new Identity());
-    truncNormal_(this.dist_token, 0, 0.02);
+    truncNormalStd_(this.dist_token, 0.02);
     initLinears(this.head_dist);
   }
 

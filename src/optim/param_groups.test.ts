@@ -36,23 +36,28 @@ test('no decay for 1-d params, biases and tokens; decay for matrices; frozen par
   const groups = paramGroupsWeightDecay(m, 0.05);
   assert.deepEqual(groups.map((g) => [g.name, g.weightDecay]), [['no_decay', 0], ['decay', 0.05]]);
   assert.deepEqual(names(groups[0]), ['cls_token', 'pos_embed', 'blocks.norm.weight', 'blocks.norm.bias', 'blocks.fc.bias', 'head.bias']);
-  assert.deepEqual(names(groups[1]), ['blocks.fc.weight', 'blocks.gamma', 'head.weight']);
+  assert.deepEqual(names(groups[1]), ['blocks.gamma', 'blocks.fc.weight', 'head.weight']);
   // timm's exact rule (no token names): the tokens are 3-d so they get decay
   const timm = paramGroupsWeightDecay(m, 0.05, { tokenNames: [] });
-  assert.deepEqual(names(timm[1]), ['cls_token', 'pos_embed', 'blocks.fc.weight', 'blocks.gamma', 'head.weight']);
+  assert.deepEqual(names(timm[1]), ['cls_token', 'pos_embed', 'blocks.gamma', 'blocks.fc.weight', 'head.weight']);
   // skipList: exact, dotted suffix, fnmatch pattern
-  const skip = paramGroupsWeightDecay(m, 0.05, { skipList: ['head.weight', 'blocks.*.gamma'] });
+  const skip = paramGroupsWeightDecay(m, 0.05, { skipList: ['head.weight', '*.gamma'] });
   assert.deepEqual(names(skip[1]), ['blocks.fc.weight']);
   // the groups go straight into an optimizer
   const opt = new AdamW(groups, { lr: 1e-3 });
   assert.deepEqual(opt.paramGroups.map((g) => g.weightDecay), [0, 0.05]);
-  opt.dispose(); m.dispose();
+  opt.dispose();
+  // a Module directly: all trainable parameters in one group, by their dotted names
+  const all = new AdamW(m, { lr: 1e-3 });
+  assert.equal(all.paramGroups.length, 1);
+  assert.ok(all.param('blocks.fc.weight') && !all.param('frozen'));
+  all.dispose(); m.dispose();
 });
 
 test("submodules' noWeightDecay() and nested token names", () => {
   const d = new Distiller();
   const groups = paramGroupsWeightDecay(d, 0.1);
-  assert.deepEqual(names(groups[1]), ['student.blocks.fc.weight', 'student.blocks.gamma', 'student.head.weight', 'proj.weight']);
+  assert.deepEqual(names(groups[1]), ['student.blocks.gamma', 'student.blocks.fc.weight', 'student.head.weight', 'proj.weight']);
   assert.ok(names(groups[0]).includes('mystery'));
   assert.ok(names(groups[0]).includes('student.pos_embed'));
   d.dispose();

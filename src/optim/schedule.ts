@@ -224,6 +224,9 @@ interface EpochCommon {
  * itersPerEpoch.
  */
 export function createSchedule(c: ScheduleConfig): LRSchedule {
+  if (!['cosine', 'step', 'multistep', 'constant'].includes(c.name)) {
+    throw new RangeError(`createSchedule: unknown schedule '${(c as { name: string }).name}' (cosine, step, multistep, constant)`);
+  }
   const per = c.per ?? 'iteration';
   let k = 1;
   if (per === 'iteration') {

@@ -136,3 +136,8 @@ function flattenChecked(x: Nested, shape: number[], d: number, out: (number | bo
 }
 
 export function scalarTensor(v: number, o: CreateOptions = {}): Tensor { return full([], v, o); }
+
+/** From raw little-endian bytes in C order, interpreted as `dtype` (copied). */
+export function fromBytes(bytes: Uint8Array, shape: Shape, dtype: DType, o: { device?: string } = {}): Tensor {
+  return new Tensor(native.fromBytes(bytes, shape, dtypeCode(dtype), o.device));
+}

@@ -1,7 +1,7 @@
 // Creation in every dtype and round-trips through typed arrays and nested arrays.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DType, tensor, zeros, ones, full, empty, zerosLike, onesLike, fullLike, randn, fromTypedArray, scalarTensor, tidy } from './index';
+import { DType, cudaAvailable, tensor, zeros, ones, full, empty, zerosLike, onesLike, fullLike, randn, fromTypedArray, scalarTensor, tidy } from './index';
 import { assertNoLeak } from './testing';
 
 const DTYPES: DType[] = ['float32', 'float64', 'float16', 'bfloat16', 'int64', 'int32', 'uint8', 'bool'];
@@ -124,4 +124,19 @@ t('dtype conversions between all dtypes keep the values', () => {
       assert.deepEqual(Array.from(y.toFloat64Array()), expected, `${a} → ${b}`);
     }
   }
+});
+
+test('CUDA round-trip keeps dtype and values (skipped without CUDA)', { skip: !cudaAvailable() && 'no CUDA device' }, () => {
+  assertNoLeak(() => tidy(() => {
+    for (const d of DTYPES) {
+      const x = tensor([[1, 0], [2, 3]], { dtype: d });
+      const g = x.cuda();
+      assert.match(g.device, /^cuda/);
+      assert.equal(g.dtype, d);
+      assert.deepEqual(g.cpu().toArray(), x.toArray(), d);
+      assert.deepEqual(Array.from(g.toTypedArray() as Uint16Array), Array.from(x.toTypedArray() as Uint16Array), d);
+    }
+    const a = tensor([1, 2, 3], { device: 'cuda' });
+    assert.deepEqual(a.add(1).mul(2).toArray(), [4, 6, 8]);
+  }));
 });

@@ -557,6 +557,13 @@ t('scaled_dot_product_attention: matches softmax(q kᵀ/√d) v, boolean mask, i
   assertClose(causal.select(1, 0), vs.select(1, 0).toArray(), { atol: 1e-12 });
   const tri = ones([3, 3], { dtype: 'bool' }).tril();
   assertClose(causal, F.softmax(qs.matmul(ks.transpose(-2, -1)).div(2).maskedFill(tri.logicalNot(), -Infinity), -1).matmul(vs).toArray(), { atol: 1e-12 });
+  // dropout_p drops attention weights (reproducibly under a seed); p = 1 drops all of them
+  manualSeed(3);
+  const d1 = F.scaled_dot_product_attention(q, k, v, { dropout_p: 0.5 }).toArray();
+  manualSeed(3);
+  assertClose(F.scaled_dot_product_attention(q, k, v, { dropout_p: 0.5 }), d1);
+  assert.notDeepEqual(d1, F.scaled_dot_product_attention(q, k, v).toArray());
+  assertClose(F.scaled_dot_product_attention(q, k, v, { dropout_p: 1 }), zeros([2, 3, 2]).toArray());
 });
 
 // ---- misc ------------------------------------------------------------------------------------------------------

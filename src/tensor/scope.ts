@@ -42,7 +42,10 @@ export function tidy<T>(fn: () => T): T {
     throw err;
   }
   scopes.pop();
-  if (result instanceof Promise) throw new Error('tidy(): the function must be synchronous (it returned a Promise)');
+  if (result instanceof Promise) {
+    for (const t of scope) if (!t.kept) t.dispose();
+    throw new Error('tidy(): the function must be synchronous (it returned a Promise)');
+  }
   const out = new Set<Tensor>();
   collect(result, out, 0);
   const parent = scopes.length ? scopes[scopes.length - 1] : null;

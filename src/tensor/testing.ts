@@ -42,12 +42,12 @@ function shapeOf(x: Nested): number[] {
  * an explicit shape via opts.shape, or a number for a scalar) within |a - e| <= atol + rtol·|e|.
  * NaN matches NaN.
  */
-export function assertClose(actual: Tensor, expected: Nested, opts: { atol?: number; rtol?: number; shape?: number[]; msg?: string } = {}): void {
+export function assertClose(actual: Tensor, expected: Nested | readonly unknown[], opts: { atol?: number; rtol?: number; shape?: number[]; msg?: string } = {}): void {
   const { atol = 1e-6, rtol = 1e-5 } = opts;
-  const eshape = opts.shape ?? shapeOf(expected);
+  const eshape = opts.shape ?? shapeOf(expected as Nested);
   assert.deepEqual(actual.shape, eshape, `${opts.msg ?? 'assertClose'}: shape [${actual.shape}] != expected [${eshape}]`);
   const a = actual.toFloat64Array();
-  const e = flat(expected);
+  const e = flat(expected as Nested);
   assert.equal(a.length, e.length, `${opts.msg ?? 'assertClose'}: ${a.length} values, expected ${e.length}`);
   for (let i = 0; i < e.length; i++) {
     if (Number.isNaN(e[i]) && Number.isNaN(a[i])) continue;

@@ -1,0 +1,66 @@
+// The distiller interface (mdistiller-style: one file per method under methods/).
+//
+// A Distiller is a Module that owns the student (submodule 'student') and any trainable parts
+// the method adds (projectors, branch exits, an assistant), so that the optimizer, checkpoints
+// and EMA see exactly what trains. Teachers are held but NOT registered: they are frozen, in
+// eval mode, never saved with the run and never updated.
+import { Tensor, noGrad } from '../tensor';
+import { Module } from '../nn/module';
+import type { Classifier } from '../models/registry';
+
+/** One training batch. `y` holds class indices; `soft` the mixed/smoothed targets when mixup is on. */
+export interface DistillBatch {
+  x: Tensor;
+  y: Tensor;
+  soft?: Tensor;
+  /** dataset indices of the samples (CRD's memory bank, CS-KD's pairing) */
+  indices?: Int32Array;
+}
+
+export interface StepContext {
+  step: number;           // global optimizer step, 0-based
+  epoch: number;          // 0-based
+  totalEpochs: number;
+  stepsPerEpoch: number;
+}
+
+/** What a training step returns: the student's logits (for train accuracy) and the named, already-weighted loss terms. */
+export interface TrainOutput {
+  logits: Tensor;
+  terms: Record<string, Tensor>;
+}
+
+/** A frozen teacher: a civet Classifier, or any function from images to logits (TorchScript). */
+export type Teacher = Classifier | { name: string; logits(x: Tensor): Tensor };
+
+export function teacherLogits(t: Teacher, x: Tensor): Tensor {
+  return noGrad(() => ('logits' in t && typeof t.logits === 'function' ? t.logits(x) : (t as Classifier).call(x)));
+}
+
+export abstract class Distiller extends Module {
+  abstract readonly method: string;
+  readonly student: Classifier;
+  readonly teachers: Teacher[];
+
+  constructor(student: Classifier, teachers: Teacher[] = []) {
+    super();
+    this.student = this.module('student', student);
+    this.teachers = teachers;
+    for (const t of teachers) if (t instanceof Module) { t.eval(); t.requiresGrad_(false); }
+  }
+
+  /** Loss terms for one batch (call inside tidy(); the trainer sums the terms and backpropagates). */
+  abstract trainStep(batch: DistillBatch, ctx: StepContext): TrainOutput;
+
+  /** Inference read-out of the student (e.g. CivT's mean of three heads). */
+  predict(x: Tensor): Tensor { return this.student.call(x); }
+
+  forward(x: Tensor): Tensor { return this.predict(x); }
+
+  /** Teachers stay in eval mode whatever the distiller's mode. */
+  override train(mode = true): this {
+    super.train(mode);
+    for (const t of this.teachers) if (t instanceof Module) t.eval();
+    return this;
+  }
+}

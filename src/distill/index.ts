@@ -1,0 +1,5 @@
+// Distillation methods: importing this module registers every method and its conformance losses.
+export * from './distiller';
+export * from './registry';
+export * from './losses/common';
+import './methods/ce';
