@@ -1,7 +1,8 @@
 // Loads the modules that register models, losses and bench workloads, so CLI commands see the
 // whole library. A module that is missing (a partial build) is skipped, never fatal.
 const MODULES = [
-  '../models', '../distill', '../bench/workloads',
+  '../models', '../distill', '../bench/workloads', '../bench/civt_step', '../data/bench_loader',
+  '../../bench/workloads_vit', '../../bench/workloads_cnn',
 ];
 
 let loaded = false;
@@ -12,7 +13,7 @@ export function loadPlugins(): void {
     try {
       require(m);
     } catch (e: any) {
-      if (e?.code !== 'MODULE_NOT_FOUND' || !String(e.message).includes(m.replace('../', ''))) throw e;
+      if (e?.code !== 'MODULE_NOT_FOUND' || !String(e.message).includes(m.replace(/^(\.\.\/)+/, ''))) throw e;
     }
   }
 }

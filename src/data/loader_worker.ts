@@ -29,6 +29,9 @@ export function openSource(src: DatasetSource): SampleSource {
     case 'shared': {
       const images = src.images instanceof Uint8Array ? src.images : new Uint8Array(src.images);
       const size = src.height * src.width * src.channels;
+      if (images.length !== size * src.labels.length) {
+        throw new Error(`loader: shared source ${src.name} has ${images.length} bytes, expected ${src.labels.length} x ${src.height}x${src.width}x${src.channels} = ${size * src.labels.length}`);
+      }
       return {
         name: src.name,
         length: src.labels.length,
