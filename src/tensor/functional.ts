@@ -1,7 +1,7 @@
 // torch.nn.functional under its own names and argument names (options objects carry the
 // keyword arguments). Each function is one native call or a short composition of them.
 import { native, UNARY } from './native';
-import { Tensor } from './tensor';
+import { Tensor, th } from './tensor';
 import { DType, dtypeCode } from './dtype';
 import { tidy } from './scope';
 
@@ -9,79 +9,79 @@ type IntOr2 = number | [number, number] | number[];
 type Reduction = 'none' | 'mean' | 'sum';
 const pair = (x: IntOr2): number[] => (typeof x === 'number' ? [x, x] : x);
 const T = (x: any) => new Tensor(x);
-const opt = (t?: Tensor | null) => (t ? t.handle : null);
+const opt = (t?: Tensor | null) => (t ? th(t, 't') : null);
 
 export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
-  return T(native.linear(input.handle, weight.handle, opt(bias)));
+  return T(native.linear(th(input, 'input'), th(weight, 'weight'), opt(bias)));
 }
 
 export interface ConvOptions { stride?: IntOr2; padding?: IntOr2 | 'same' | 'valid'; dilation?: IntOr2; groups?: number }
 export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, o: ConvOptions = {}): Tensor {
   const pad = typeof o.padding === 'string' ? o.padding : pair(o.padding ?? 0);
-  return T(native.conv(input.handle, weight.handle, opt(bias), pair(o.stride ?? 1), pad, pair(o.dilation ?? 1), o.groups ?? 1));
+  return T(native.conv(th(input, 'input'), th(weight, 'weight'), opt(bias), pair(o.stride ?? 1), pad, pair(o.dilation ?? 1), o.groups ?? 1));
 }
 export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, o: { stride?: number; padding?: number | 'same' | 'valid'; dilation?: number; groups?: number } = {}): Tensor {
   const pad = typeof o.padding === 'string' ? o.padding : [o.padding ?? 0];
-  return T(native.conv(input.handle, weight.handle, opt(bias), [o.stride ?? 1], pad, [o.dilation ?? 1], o.groups ?? 1));
+  return T(native.conv(th(input, 'input'), th(weight, 'weight'), opt(bias), [o.stride ?? 1], pad, [o.dilation ?? 1], o.groups ?? 1));
 }
 export function conv_transpose2d(input: Tensor, weight: Tensor, bias?: Tensor | null,
   o: { stride?: IntOr2; padding?: IntOr2; output_padding?: IntOr2; groups?: number; dilation?: IntOr2 } = {}): Tensor {
-  return T(native.convTranspose2d(input.handle, weight.handle, opt(bias), pair(o.stride ?? 1), pair(o.padding ?? 0),
+  return T(native.convTranspose2d(th(input, 'input'), th(weight, 'weight'), opt(bias), pair(o.stride ?? 1), pair(o.padding ?? 0),
     pair(o.output_padding ?? 0), o.groups ?? 1, pair(o.dilation ?? 1)));
 }
 
 export function max_pool2d(input: Tensor, kernel_size: IntOr2, o: { stride?: IntOr2 | null; padding?: IntOr2; dilation?: IntOr2; ceil_mode?: boolean } = {}): Tensor {
   const k = pair(kernel_size);
-  return T(native.maxPool2d(input.handle, k, o.stride ? pair(o.stride) : k, pair(o.padding ?? 0), pair(o.dilation ?? 1), o.ceil_mode ?? false, false));
+  return T(native.maxPool2d(th(input, 'input'), k, o.stride ? pair(o.stride) : k, pair(o.padding ?? 0), pair(o.dilation ?? 1), o.ceil_mode ?? false, false));
 }
 export function avg_pool2d(input: Tensor, kernel_size: IntOr2, o: { stride?: IntOr2 | null; padding?: IntOr2; ceil_mode?: boolean; count_include_pad?: boolean; divisor_override?: number | null } = {}): Tensor {
   const k = pair(kernel_size);
-  return T(native.avgPool2d(input.handle, k, o.stride ? pair(o.stride) : k, pair(o.padding ?? 0), o.ceil_mode ?? false,
+  return T(native.avgPool2d(th(input, 'input'), k, o.stride ? pair(o.stride) : k, pair(o.padding ?? 0), o.ceil_mode ?? false,
     o.count_include_pad ?? true, o.divisor_override ?? null));
 }
 export function adaptive_avg_pool2d(input: Tensor, output_size: IntOr2): Tensor {
-  return T(native.adaptiveAvgPool2d(input.handle, pair(output_size)));
+  return T(native.adaptiveAvgPool2d(th(input, 'input'), pair(output_size)));
 }
 export function adaptive_max_pool2d(input: Tensor, output_size: IntOr2): Tensor {
-  return T(native.adaptiveMaxPool2d(input.handle, pair(output_size)));
+  return T(native.adaptiveMaxPool2d(th(input, 'input'), pair(output_size)));
 }
 
 export function batch_norm(input: Tensor, running_mean: Tensor | null, running_var: Tensor | null,
   o: { weight?: Tensor | null; bias?: Tensor | null; training?: boolean; momentum?: number; eps?: number } = {}): Tensor {
-  return T(native.batchNorm(input.handle, opt(running_mean), opt(running_var), opt(o.weight), opt(o.bias),
+  return T(native.batchNorm(th(input, 'input'), opt(running_mean), opt(running_var), opt(o.weight), opt(o.bias),
     o.training ?? false, o.momentum ?? 0.1, o.eps ?? 1e-5));
 }
 export function layer_norm(input: Tensor, normalized_shape: number[], o: { weight?: Tensor | null; bias?: Tensor | null; eps?: number } = {}): Tensor {
-  return T(native.layerNorm(input.handle, normalized_shape, opt(o.weight), opt(o.bias), o.eps ?? 1e-5));
+  return T(native.layerNorm(th(input, 'input'), normalized_shape, opt(o.weight), opt(o.bias), o.eps ?? 1e-5));
 }
 export function group_norm(input: Tensor, num_groups: number, o: { weight?: Tensor | null; bias?: Tensor | null; eps?: number } = {}): Tensor {
-  return T(native.groupNorm(input.handle, num_groups, opt(o.weight), opt(o.bias), o.eps ?? 1e-5));
+  return T(native.groupNorm(th(input, 'input'), num_groups, opt(o.weight), opt(o.bias), o.eps ?? 1e-5));
 }
 export function dropout(input: Tensor, p = 0.5, training = true): Tensor {
   if (p < 0 || p > 1) throw new RangeError(`dropout probability has to be between 0 and 1, but got ${p}`);
   if (!training || p === 0) return input.mul(1);  // a new handle: callers may dispose input
-  return T(native.dropout(input.handle, p, training));
+  return T(native.dropout(th(input, 'input'), p, training));
 }
 
-export const relu = (x: Tensor) => T(native.unary(x.handle, UNARY.relu));
-export const relu6 = (x: Tensor) => T(native.unary(x.handle, UNARY.relu6));
-export const gelu = (x: Tensor, o: { approximate?: 'none' | 'tanh' } = {}) => T(native.unary(x.handle, o.approximate === 'tanh' ? UNARY.gelu_tanh : UNARY.gelu));
-export const silu = (x: Tensor) => T(native.unary(x.handle, UNARY.silu));
-export const sigmoid = (x: Tensor) => T(native.unary(x.handle, UNARY.sigmoid));
-export const tanh = (x: Tensor) => T(native.unary(x.handle, UNARY.tanh));
-export const hardswish = (x: Tensor) => T(native.unary(x.handle, UNARY.hardswish));
-export const hardsigmoid = (x: Tensor) => T(native.unary(x.handle, UNARY.hardsigmoid));
-export const mish = (x: Tensor) => T(native.unary(x.handle, UNARY.mish));
-export const softplus = (x: Tensor) => T(native.unary(x.handle, UNARY.softplus));
-export const logsigmoid = (x: Tensor) => T(native.unary(x.handle, UNARY.log_sigmoid));
-export const leaky_relu = (x: Tensor, negative_slope = 0.01) => T(native.leakyRelu(x.handle, negative_slope));
-export const hardtanh = (x: Tensor, min_val = -1, max_val = 1) => T(native.hardtanh(x.handle, min_val, max_val));
-export const elu = (x: Tensor, alpha = 1) => T(native.elu(x.handle, alpha));
+export const relu = (x: Tensor) => T(native.unary(th(x, 'x'), UNARY.relu));
+export const relu6 = (x: Tensor) => T(native.unary(th(x, 'x'), UNARY.relu6));
+export const gelu = (x: Tensor, o: { approximate?: 'none' | 'tanh' } = {}) => T(native.unary(th(x, 'x'), o.approximate === 'tanh' ? UNARY.gelu_tanh : UNARY.gelu));
+export const silu = (x: Tensor) => T(native.unary(th(x, 'x'), UNARY.silu));
+export const sigmoid = (x: Tensor) => T(native.unary(th(x, 'x'), UNARY.sigmoid));
+export const tanh = (x: Tensor) => T(native.unary(th(x, 'x'), UNARY.tanh));
+export const hardswish = (x: Tensor) => T(native.unary(th(x, 'x'), UNARY.hardswish));
+export const hardsigmoid = (x: Tensor) => T(native.unary(th(x, 'x'), UNARY.hardsigmoid));
+export const mish = (x: Tensor) => T(native.unary(th(x, 'x'), UNARY.mish));
+export const softplus = (x: Tensor) => T(native.unary(th(x, 'x'), UNARY.softplus));
+export const logsigmoid = (x: Tensor) => T(native.unary(th(x, 'x'), UNARY.log_sigmoid));
+export const leaky_relu = (x: Tensor, negative_slope = 0.01) => T(native.leakyRelu(th(x, 'x'), negative_slope));
+export const hardtanh = (x: Tensor, min_val = -1, max_val = 1) => T(native.hardtanh(th(x, 'x'), min_val, max_val));
+export const elu = (x: Tensor, alpha = 1) => T(native.elu(th(x, 'x'), alpha));
 export function softmax(input: Tensor, dim: number, o: { dtype?: DType } = {}): Tensor {
-  return T(native.softmax(input.handle, dim, o.dtype ? dtypeCode(o.dtype) : null));
+  return T(native.softmax(th(input, 'input'), dim, o.dtype ? dtypeCode(o.dtype) : null));
 }
 export function log_softmax(input: Tensor, dim: number, o: { dtype?: DType } = {}): Tensor {
-  return T(native.logSoftmax(input.handle, dim, o.dtype ? dtypeCode(o.dtype) : null));
+  return T(native.logSoftmax(th(input, 'input'), dim, o.dtype ? dtypeCode(o.dtype) : null));
 }
 
 export function interpolate(input: Tensor, o: { size?: IntOr2; scale_factor?: number | [number, number]; mode?: 'nearest' | 'bilinear' | 'bicubic'; align_corners?: boolean | null }): Tensor {
@@ -97,19 +97,19 @@ export function interpolate(input: Tensor, o: { size?: IntOr2; scale_factor?: nu
   } else {
     throw new TypeError('interpolate: either size or scale_factor should be defined');
   }
-  return T(native.interpolate(input.handle, size, o.mode ?? 'nearest', o.align_corners ?? null, scales));
+  return T(native.interpolate(th(input, 'input'), size, o.mode ?? 'nearest', o.align_corners ?? null, scales));
 }
 
 /** F.unfold (im2col): [N, C, H, W] → [N, C·kh·kw, L] */
 export function unfold(input: Tensor, kernel_size: IntOr2, o: { dilation?: IntOr2; padding?: IntOr2; stride?: IntOr2 } = {}): Tensor {
-  return T(native.im2col(input.handle, pair(kernel_size), pair(o.dilation ?? 1), pair(o.padding ?? 0), pair(o.stride ?? 1)));
+  return T(native.im2col(th(input, 'input'), pair(kernel_size), pair(o.dilation ?? 1), pair(o.padding ?? 0), pair(o.stride ?? 1)));
 }
 /** F.fold (col2im) */
 export function fold(input: Tensor, output_size: IntOr2, kernel_size: IntOr2, o: { dilation?: IntOr2; padding?: IntOr2; stride?: IntOr2 } = {}): Tensor {
-  return T(native.col2im(input.handle, pair(output_size), pair(kernel_size), pair(o.dilation ?? 1), pair(o.padding ?? 0), pair(o.stride ?? 1)));
+  return T(native.col2im(th(input, 'input'), pair(output_size), pair(kernel_size), pair(o.dilation ?? 1), pair(o.padding ?? 0), pair(o.stride ?? 1)));
 }
 export function pad(input: Tensor, padding: number[], mode: 'constant' | 'reflect' | 'replicate' = 'constant', value = 0): Tensor {
-  return T(native.pad(input.handle, padding, mode, value));
+  return T(native.pad(th(input, 'input'), padding, mode, value));
 }
 
 export function normalize(input: Tensor, o: { p?: number; dim?: number; eps?: number } = {}): Tensor {
@@ -119,54 +119,54 @@ export function normalize(input: Tensor, o: { p?: number; dim?: number; eps?: nu
   norm.dispose(); denom.dispose();
   return out;
 }
-export function cdist(x1: Tensor, x2: Tensor, p = 2): Tensor { return T(native.cdist(x1.handle, x2.handle, p)); }
+export function cdist(x1: Tensor, x2: Tensor, p = 2): Tensor { return T(native.cdist(th(x1, 'x1'), th(x2, 'x2'), p)); }
 export function cosine_similarity(x1: Tensor, x2: Tensor, dim = 1, eps = 1e-8): Tensor {
-  return T(native.cosineSimilarity(x1.handle, x2.handle, dim, eps));
+  return T(native.cosineSimilarity(th(x1, 'x1'), th(x2, 'x2'), dim, eps));
 }
-export function one_hot(t: Tensor, num_classes = -1): Tensor { return T(native.oneHot(t.handle, num_classes)); }
+export function one_hot(t: Tensor, num_classes = -1): Tensor { return T(native.oneHot(th(t, 't'), num_classes)); }
 export function embedding(input: Tensor, weight: Tensor, padding_idx?: number | null): Tensor {
-  return T(native.embedding(weight.handle, input.handle, padding_idx ?? null));
+  return T(native.embedding(th(weight, 'weight'), th(input, 'input'), padding_idx ?? null));
 }
 
 // ---- losses ---------------------------------------------------------------------------------
 export function cross_entropy(input: Tensor, target: Tensor, o: { weight?: Tensor | null; ignore_index?: number; reduction?: Reduction; label_smoothing?: number } = {}): Tensor {
   const ls = o.label_smoothing ?? 0;
   if (ls < 0 || ls > 1) throw new RangeError(`cross_entropy: label_smoothing must be in [0, 1], got ${ls}`);
-  return T(native.crossEntropy(input.handle, target.handle, opt(o.weight), o.reduction ?? 'mean', o.ignore_index ?? -100, ls));
+  return T(native.crossEntropy(th(input, 'input'), th(target, 'target'), opt(o.weight), o.reduction ?? 'mean', o.ignore_index ?? -100, ls));
 }
 export function nll_loss(input: Tensor, target: Tensor, o: { weight?: Tensor | null; ignore_index?: number; reduction?: Reduction } = {}): Tensor {
-  return T(native.nllLoss(input.handle, target.handle, opt(o.weight), o.reduction ?? 'mean', o.ignore_index ?? -100));
+  return T(native.nllLoss(th(input, 'input'), th(target, 'target'), opt(o.weight), o.reduction ?? 'mean', o.ignore_index ?? -100));
 }
 /** input holds log-probabilities; target probabilities (or log-probabilities with log_target). */
 export function kl_div(input: Tensor, target: Tensor, o: { reduction?: Reduction | 'batchmean'; log_target?: boolean } = {}): Tensor {
   const red = o.reduction ?? 'mean';
-  if (red !== 'batchmean') return T(native.klDiv(input.handle, target.handle, red, o.log_target ?? false));
-  const s = T(native.klDiv(input.handle, target.handle, 'sum', o.log_target ?? false));
+  if (red !== 'batchmean') return T(native.klDiv(th(input, 'input'), th(target, 'target'), red, o.log_target ?? false));
+  const s = T(native.klDiv(th(input, 'input'), th(target, 'target'), 'sum', o.log_target ?? false));
   const out = input.dim() === 0 ? s : s.div(input.shape[0]);
   if (out !== s) s.dispose();
   return out;
 }
 export function mse_loss(input: Tensor, target: Tensor, o: { reduction?: Reduction } = {}): Tensor {
-  return T(native.mseLoss(input.handle, target.handle, o.reduction ?? 'mean'));
+  return T(native.mseLoss(th(input, 'input'), th(target, 'target'), o.reduction ?? 'mean'));
 }
 export function l1_loss(input: Tensor, target: Tensor, o: { reduction?: Reduction } = {}): Tensor {
-  return T(native.l1Loss(input.handle, target.handle, o.reduction ?? 'mean'));
+  return T(native.l1Loss(th(input, 'input'), th(target, 'target'), o.reduction ?? 'mean'));
 }
 export function smooth_l1_loss(input: Tensor, target: Tensor, o: { reduction?: Reduction; beta?: number } = {}): Tensor {
-  return T(native.smoothL1Loss(input.handle, target.handle, o.reduction ?? 'mean', o.beta ?? 1.0));
+  return T(native.smoothL1Loss(th(input, 'input'), th(target, 'target'), o.reduction ?? 'mean', o.beta ?? 1.0));
 }
 export function binary_cross_entropy_with_logits(input: Tensor, target: Tensor, o: { weight?: Tensor | null; pos_weight?: Tensor | null; reduction?: Reduction } = {}): Tensor {
-  return T(native.bceWithLogits(input.handle, target.handle, opt(o.weight), opt(o.pos_weight), o.reduction ?? 'mean'));
+  return T(native.bceWithLogits(th(input, 'input'), th(target, 'target'), opt(o.weight), opt(o.pos_weight), o.reduction ?? 'mean'));
 }
 export function binary_cross_entropy(input: Tensor, target: Tensor, o: { weight?: Tensor | null; reduction?: Reduction } = {}): Tensor {
-  return T(native.bce(input.handle, target.handle, opt(o.weight), o.reduction ?? 'mean'));
+  return T(native.bce(th(input, 'input'), th(target, 'target'), opt(o.weight), o.reduction ?? 'mean'));
 }
 
 /** Fused attention where libtorch has it (2.x), else softmax(q kᵀ · scale + mask) v with the same semantics:
  * a boolean attn_mask marks the positions that may be attended (others get -inf), a float one is added;
  * is_causal masks the upper triangle; dropout_p drops attention weights. */
 export function scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, o: { attn_mask?: Tensor | null; dropout_p?: number; is_causal?: boolean } = {}): Tensor {
-  if (native.hasSdpa()) return T(native.sdpa(q.handle, k.handle, v.handle, opt(o.attn_mask), o.dropout_p ?? 0, o.is_causal ?? false));
+  if (native.hasSdpa()) return T(native.sdpa(th(q, 'q'), th(k, 'k'), th(v, 'v'), opt(o.attn_mask), o.dropout_p ?? 0, o.is_causal ?? false));
   if (o.is_causal && o.attn_mask) throw new TypeError('scaled_dot_product_attention: attn_mask must not be given when is_causal is true');
   return tidy(() => {
     const d = q.shape[q.shape.length - 1];

@@ -10,11 +10,11 @@ export type Shape = number[];
 
 function h(x: TensorOrScalar): any {
   if (x instanceof Tensor) return x.handle;
-  if (typeof x === 'number' || typeof x === 'boolean' || typeof x === 'bigint') return x;
+  if (typeof x === 'number' || typeof x === 'boolean') return x;
   throw new TypeError(`expected a Tensor or a number, got ${describe(x)}`);
 }
 /** The handle of an argument that must be a tensor, with an error naming it otherwise. */
-function th(x: Tensor, what: string): Handle {
+export function th(x: Tensor, what: string): Handle {
   if (x instanceof Tensor) return x.handle;
   throw new TypeError(`${what}: expected a Tensor, got ${describe(x)}`);
 }
