@@ -3,11 +3,14 @@
 # with the ratio. Needs Debian's python3-torch (and python3-torchvision for model workloads).
 #   bash bench/side_by_side.sh op-overhead
 #   bash bench/side_by_side.sh vit-ti32 --batch 64 --steps 10
+#   PYTHON=python3 bash bench/side_by_side.sh vit-ti32 --device cuda --batch 256   (GPU machine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-w=${1:?usage: bench/side_by_side.sh WORKLOAD [--batch B] [--steps N] [--threads T]}; shift
-civet=$(node bin/civet bench "$w" --json "$@")
-torch=$(/usr/bin/python3 bench/reference/torch_bench.py --workload "$w" "$@")
+w=${1:?usage: bench/side_by_side.sh WORKLOAD [--batch B] [--steps N] [--threads T] [--device D]}; shift
+ref=bench/reference/torch_bench.py
+case " $* " in *" --device "*) ref=bench/reference/torch_bench_device.py ;; esac
+civet=$(${NODE:-node} bin/civet bench "$w" --json "$@")
+torch=$(${PYTHON:-/usr/bin/python3} "$ref" --workload "$w" "$@")
 node -e '
 const c = JSON.parse(process.argv[1]), t = JSON.parse(process.argv[2]);
 const keys = [...new Set([...Object.keys(c), ...Object.keys(t)])];

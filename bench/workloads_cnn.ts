@@ -10,10 +10,10 @@ import { registerWorkload, timeSteps } from '../src/bench/workloads';
 
 registerWorkload('resnet18-32', 'torchvision resnet18 (10 classes, 32 px) train step, SGD', (a) => {
   manualSeed(0);
-  const model = createModel('resnet18', { numClasses: a.classes }).train();
+  const model = createModel('resnet18', { numClasses: a.classes }).to(a.device).train();
   const opt = new SGD(model, { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
-  const x = randn([a.batch, 3, 32, 32]).keep();
-  const y = randint(0, a.classes, [a.batch]).keep();
+  const x = randn([a.batch, 3, 32, 32], { device: a.device }).keep();
+  const y = randint(0, a.classes, [a.batch], { device: a.device }).keep();
   const step = () => {
     opt.zeroGrad();
     const loss = F.cross_entropy(model.call(x), y);

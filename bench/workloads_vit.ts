@@ -25,12 +25,12 @@ export interface VitTi32 {
   dispose: () => void;
 }
 
-export function vitTi32Step(batch: number, seed = 0): VitTi32 {
+export function vitTi32Step(batch: number, seed = 0, device = 'cpu'): VitTi32 {
   manualSeed(seed);
-  const model = createModel('vit_tiny', torchvisionVitOptions(VIT_TI32)).train();
+  const model = createModel('vit_tiny', torchvisionVitOptions(VIT_TI32)).to(device).train();
   const opt = new AdamW(model, { lr: 1e-3, weightDecay: 0.05 });
-  const x = randn([batch, 3, 32, 32]).keep();
-  const y = randint(0, VIT_TI32.num_classes!, [batch]).keep();
+  const x = randn([batch, 3, 32, 32], { device }).keep();
+  const y = randint(0, VIT_TI32.num_classes!, [batch], { device }).keep();
   const step = () => tidy(() => {
     opt.zeroGrad();
     const loss = F.cross_entropy(model.call(x), y);
@@ -47,7 +47,7 @@ export function vitTi32Step(batch: number, seed = 0): VitTi32 {
 }
 
 registerWorkload('vit-ti32', 'torchvision ViT (32 px, patch 4, 12 × 192) train step, AdamW', (a) => {
-  const w = vitTi32Step(a.batch);
+  const w = vitTi32Step(a.batch, 0, a.device);
   const med = timeSteps(w.step, a.steps, 3);
   const out = { step_ms_median: med * 1e3, images_per_s: a.batch / med, params: w.params, torchvision_params: w.torchvisionParams };
   w.dispose();

@@ -1,9 +1,9 @@
 // `civet bench` workloads. Each returns the same JSON keys as bench/reference/torch_bench.py so
 // the two front ends can be printed side by side.
 import * as os from 'node:os';
-import { randn, noGrad, tidy, buildInfo, getNumThreads, Tensor } from '../tensor';
+import { randn, noGrad, tidy, buildInfo, getNumThreads, synchronize, Tensor } from '../tensor';
 
-export interface BenchArgs { steps: number; batch: number; threads: number; classes: number }
+export interface BenchArgs { steps: number; batch: number; threads: number; classes: number; device: string }
 export type BenchResult = Record<string, number | string>;
 export type Workload = (a: BenchArgs) => BenchResult | Promise<BenchResult>;
 
@@ -16,18 +16,21 @@ export async function runWorkload(name: string, a: BenchArgs): Promise<BenchResu
   if (!w) throw new Error(`unknown bench workload '${name}' (known: ${[...WORKLOADS.keys()].join(', ')})`);
   const out = await w.run(a);
   return {
-    ...out, workload: name, batch: a.batch, threads: getNumThreads(), torch: buildInfo().torch, front_end: 'civet',
+    ...out, workload: name, batch: a.batch, threads: getNumThreads(), torch: buildInfo().torch, front_end: 'civet', device: a.device,
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }
 
-/** Median wall time of `step` after warm-up, in seconds. Each step runs inside tidy(). */
+/** Median wall time of `step` after warm-up, in seconds. Each step runs inside tidy(); on a GPU
+ *  the clock stops only after the device has finished the step's kernels. */
 export function timeSteps(step: () => unknown, steps: number, warmup = 3): number {
   for (let i = 0; i < warmup; i++) tidy(() => { step(); });
+  synchronize();
   const times: number[] = [];
   for (let i = 0; i < steps; i++) {
     const t = process.hrtime.bigint();
     tidy(() => { step(); });
+    synchronize();
     times.push(Number(process.hrtime.bigint() - t) / 1e9);
   }
   return median(times);
@@ -43,8 +46,8 @@ export function median(xs: number[]): number {
 // front end (JS → N-API → ATen dispatch → handle for the result). Results are freed as made,
 // which is what Python's refcounting does for its side; the loop runs inside tidy() as civet
 // code does (tensors inside a scope need no garbage-collector registration).
-registerWorkload('op-overhead', 'median ns per 1-element add (no autograd)', () => {
-  const a = randn([1]), b = randn([1]);
+registerWorkload('op-overhead', 'median ns per 1-element add (no autograd)', (args) => {
+  const a = randn([1], { device: args.device }), b = randn([1], { device: args.device });
   const n = 200_000;
   const ns = noGrad(() => tidy(() => {
     for (let i = 0; i < 1000; i++) a.add(b).dispose();

@@ -5,7 +5,7 @@ import { setNumThreads } from '../tensor';
 
 export const benchCommand: Command = {
   summary: 'run a benchmark workload (JSON keys as the PyTorch reference)',
-  usage: `civet bench WORKLOAD [--steps N] [--batch B] [--threads T] [--classes C] [--json]
+  usage: `civet bench WORKLOAD [--steps N] [--batch B] [--threads T] [--classes C] [--device cpu|cuda] [--json]
 
 Workloads are those of bench/reference/torch_bench.py. Run bench/side_by_side.sh to print civet
 and PyTorch figures together with their ratios.`,
@@ -15,6 +15,7 @@ and PyTorch figures together with their ratios.`,
     threads: { type: 'string' },
     classes: { type: 'string', default: '10' },
     json: { type: 'boolean', default: false },
+    device: { type: 'string', default: 'cpu' },
   },
   async run(v, pos) {
     loadPlugins();
@@ -30,7 +31,7 @@ and PyTorch figures together with their ratios.`,
     };
     const threads = v.threads ? num('threads', v.threads) : defaultThreads();
     setNumThreads(threads);
-    const out = await runWorkload(name, { steps: num('steps', v.steps), batch: num('batch', v.batch), threads, classes: num('classes', v.classes) });
+    const out = await runWorkload(name, { steps: num('steps', v.steps), batch: num('batch', v.batch), threads, classes: num('classes', v.classes), device: v.device });
     if (v.json) process.stdout.write(JSON.stringify(out) + '\n');
     else for (const [k, x] of Object.entries(out)) process.stdout.write(`${k.padEnd(16)} ${typeof x === 'number' ? +x.toFixed(3) : x}\n`);
     return 0;
