@@ -33,7 +33,11 @@ export function vitTi32Step(batch: number, seed = 0, device = 'cpu'): VitTi32 {
   const y = randint(0, VIT_TI32.num_classes!, [batch], { device }).keep();
   const step = () => tidy(() => {
     opt.zeroGrad();
-    const loss = F.cross_entropy(model.call(x), y);
+    // The forward's own scope frees every activation handle as soon as the loss exists: autograd
+    // keeps what backward needs and releases it node by node during backward, as PyTorch does.
+    // (With one scope around everything, all activations would live until the step ends, and
+    // backward's buffers could not reuse their memory: fresh pages, more page faults.)
+    const loss = tidy(() => F.cross_entropy(model.call(x), y));
     loss.backward();
     opt.step();
     return loss.item();

@@ -4,6 +4,9 @@ import { conformanceCommand } from './conformance';
 import { benchCommand } from './bench';
 import { demoCommand } from './demo';
 import { infoCommand } from './info';
+import { trainCommand } from './train';
+import { evalCommand } from './eval';
+import { reportCommand } from './report';
 
 export interface Command {
   summary: string;
@@ -13,6 +16,9 @@ export interface Command {
 }
 
 export const COMMANDS: Record<string, Command> = {
+  train: trainCommand,
+  eval: evalCommand,
+  report: reportCommand,
   demo: demoCommand,
   conformance: conformanceCommand,
   bench: benchCommand,

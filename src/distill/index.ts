@@ -3,3 +3,5 @@ export * from './distiller';
 export * from './registry';
 export * from './losses/common';
 import './methods/ce';
+import './methods/classic';
+import './conformance_part2';

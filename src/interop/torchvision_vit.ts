@@ -18,6 +18,7 @@
 // Not convertible (an error names them): heads.pre_logits (representation_size) and the
 // conv-stem variant (conv_proj.conv_*), which have no counterpart in the civet model.
 import type { ModelOptions } from '../models/registry';
+import { registerConverter } from './torchvision';
 
 const LAYER_RULES: [RegExp, string][] = [
   [/^ln_1\.(weight|bias)$/, 'norm1.$1'],
@@ -64,6 +65,9 @@ export function convertTorchvisionVit<V>(sd: Map<string, V> | Record<string, V>)
   }
   return out;
 }
+
+// torchvision's vit_b_16, vit_b_32, vit_l_16, vit_l_32, vit_h_14
+registerConverter('vit_', (sd) => convertTorchvisionVit(sd));
 
 /** torchvision VisionTransformer constructor arguments. */
 export interface TorchvisionVitArgs {

@@ -11,3 +11,4 @@ import './civt';
 import './mixer';
 import './conformance_cnn';
 import './conformance_vit';
+import './tiny';

@@ -1,5 +1,5 @@
 // KDCL ensemble teachers (Guo et al. 2020; methods.md §4). Each returns detached logits [B, K].
-import { Tensor, F, stack, noGrad, zeros, tidy, keep } from '../../../tensor';
+import { Tensor, F, stack, noGrad, zeros, tidy } from '../../../tensor';
 import { hintonKd } from './logit';
 
 export type KdclMode = 'naive' | 'linear' | 'minLogit';
@@ -55,4 +55,3 @@ export function kdclMinLogitLoss(logits: Tensor[], y: Tensor, temperature: numbe
   const t = minLogitTeacher(logits, y);
   return logits.map((z) => hintonKd(z, t, temperature)).reduce((a, b) => a.add(b));
 }
-void keep;

@@ -1,0 +1,18 @@
+import * as path from 'node:path';
+import type { Command } from './commands';
+import { writeReport } from '../report/html';
+
+export const reportCommand: Command = {
+  summary: 'write one self-contained HTML page comparing runs',
+  usage: `civet report RUN_DIR... [--out FILE] [--title TEXT]
+
+Loss, per-term, accuracy and learning-rate curves and a comparison table of the runs given.`,
+  options: { out: { type: 'string', default: 'report.html' }, title: { type: 'string' } },
+  async run(v, pos) {
+    if (pos.length === 0) { process.stderr.write('civet report: give at least one run directory\n'); return 2; }
+    const out = path.resolve(v.out);
+    writeReport(pos.map((p) => path.resolve(p)), out, v.title);
+    process.stdout.write(`report: ${out}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,32 @@
+import type { Command } from './commands';
+import { train } from '../train/trainer';
+import { ConfigError } from '../train/schema';
+
+export const trainCommand: Command = {
+  summary: 'train a student (optionally distilled) from a YAML config',
+  usage: `civet train CONFIG.yaml [--set key.path=value]... [--out DIR]
+civet train --resume RUN_DIR
+
+Validates the config, trains, evaluates every epoch, writes checkpoints (RUN/checkpoints/last,
+best), metrics.jsonl, TensorBoard events, summary.json and report.html in RUN = out/run.name.
+--resume continues a run exactly where its last good checkpoint left it (data order included).
+Exit status: 0 done, 1 training failed, 2 bad config or usage.`,
+  options: {
+    set: { type: 'string', multiple: true },
+    resume: { type: 'string' },
+    out: { type: 'string' },
+    quiet: { type: 'boolean', default: false },
+  },
+  async run(v, pos) {
+    if (!v.resume && pos.length !== 1) { process.stderr.write('civet train: give one config file (or --resume RUN_DIR)\n'); return 2; }
+    try {
+      const s = await train(v.resume ? null : pos[0], { set: v.set ?? [], resume: v.resume, out: v.out, quiet: v.quiet });
+      process.stdout.write(`${s.name}: top-1 ${(100 * s.top1).toFixed(2)}% (best ${(100 * s.bestTop1).toFixed(2)}%), top-5 ${(100 * s.top5).toFixed(2)}%, ECE ${s.ece.toFixed(4)}, ${s.steps} steps in ${s.wallTimeSec.toFixed(1)} s\n`);
+      process.stdout.write(`report: ${s.report}\n`);
+      return 0;
+    } catch (e: any) {
+      if (e instanceof ConfigError) { process.stderr.write(`civet train: ${e.message}\n`); return 2; }
+      throw e;
+    }
+  },
+};

@@ -1,0 +1,12 @@
+// The classic KD family's pure losses (methods.md Part II).
+export * from './logit';
+export * from './dkd';
+export * from './kdcl';
+export * from './at';
+export * from './sp';
+export * from './rkd';
+export * from './pkt';
+export * from './fsp';
+export * from './overhaul';
+export * from './crd';
+export * from './deepinversion';

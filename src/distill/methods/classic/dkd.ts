@@ -1,0 +1,35 @@
+// Decoupled KD (methods.md §15): ceWeight·CE + min(epoch/warmup, 1)·(α·TCKD + β·NCKD), epochs from 1.
+import { Distiller, DistillBatch, StepContext, TrainOutput, Teacher, teacherLogits } from '../../distiller';
+import { registerMethod } from '../../registry';
+import { classificationLoss } from '../../losses/common';
+import { dkdTerms } from '../../losses/classic';
+import type { Classifier } from '../../../models/registry';
+
+export interface DkdOptions { ceWeight: number; alpha: number; beta: number; temperature: number; warmupEpochs: number }
+
+export class DKD extends Distiller {
+  readonly method = 'dkd';
+  constructor(student: Classifier, teacher: Teacher, readonly o: DkdOptions) { super(student, [teacher]); }
+  trainStep(b: DistillBatch, ctx: StepContext): TrainOutput {
+    const logits = this.student.call(b.x);
+    const t = teacherLogits(this.teachers[0], b.x);
+    const w = this.o.warmupEpochs > 0 ? Math.min((ctx.epoch + 1) / this.o.warmupEpochs, 1) : 1;
+    const { tckd, nckd } = dkdTerms(logits, t, b.y, this.o.temperature);
+    return {
+      logits,
+      terms: {
+        ce: classificationLoss(logits, b.y, b.soft).mul(this.o.ceWeight),
+        tckd: tckd.mul(w * this.o.alpha),
+        nckd: nckd.mul(w * this.o.beta),
+      },
+    };
+  }
+}
+
+registerMethod({
+  name: 'dkd',
+  summary: 'Decoupled KD: CE + warm-up·(α·TCKD + β·NCKD) (mdistiller defaults α 1, β 8, T 4, warm-up 20 epochs)',
+  teachers: [1, 1],
+  defaults: { ceWeight: 1, alpha: 1, beta: 8, temperature: 4, warmupEpochs: 20 },
+  create: (ctx, o) => new DKD(ctx.student, ctx.teachers[0], o as DkdOptions),
+});

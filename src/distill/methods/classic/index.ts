@@ -1,0 +1,20 @@
+// The classic KD family (methods.md Part II): importing registers every method.
+import './kd';
+import './label_smoothing';
+import './tfkd';
+import './dkd';
+import './cs_kd';
+import './fitnets';
+import './at';
+import './sp';
+import './rkd';
+import './pkt';
+import './fsp';
+import './crd';
+import './ofd';
+import './kdcl';
+import './takd';
+import './bss';
+export { pairedClassBatches } from './cs_kd';
+export { takdChain } from './takd';
+export { fitDistiller, accuracy, tapRun } from './_common';

@@ -1,0 +1,2 @@
+export * from './deepinversion';
+export * from './active_mixup';

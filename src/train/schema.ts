@@ -1,0 +1,158 @@
+// The run configuration: plain data (YAML or an object), validated with zod before any work
+// starts. Every error names the key path, the file and what was expected.
+import * as fs from 'node:fs';
+import * as crypto from 'node:crypto';
+import YAML from 'yaml';
+import { z } from 'zod';
+
+const posNum = z.number({ invalid_type_error: 'expected a number' }).positive('expected a positive number');
+const nonNegNum = z.number({ invalid_type_error: 'expected a number' }).nonnegative('expected a number >= 0');
+const posInt = z.number({ invalid_type_error: 'expected an integer' }).int('expected an integer').positive('expected a positive integer');
+const nonNegInt = z.number({ invalid_type_error: 'expected an integer' }).int('expected an integer').nonnegative('expected an integer >= 0');
+const options = z.record(z.unknown()).default({});
+
+const Teacher = z.object({
+  /** a registered civet model, with weights from a safetensors file */
+  model: z.string().optional(),
+  options: options,
+  weights: z.string().optional(),
+  /** state-dict names of `weights`: civet's (timm's) or torchvision's */
+  naming: z.enum(['civet', 'torchvision']).default('civet'),
+  /** a TorchScript file (logit-only methods) */
+  torchscript: z.string().optional(),
+  /** a finished civet run: its student (best checkpoint) becomes the teacher */
+  run: z.string().optional(),
+  checkpoint: z.enum(['best', 'last']).default('best'),
+}).strict().superRefine((t, ctx) => {
+  const n = [t.model, t.torchscript, t.run].filter((x) => x !== undefined).length;
+  if (n !== 1) ctx.addIssue({ code: 'custom', message: 'give exactly one of model (+ weights), torchscript or run' });
+});
+
+const Augment = z.object({
+  randomCrop: z.object({ padding: nonNegInt.default(4) }).strict().optional(),
+  flip: z.boolean().default(false),
+  randAugment: z.string().optional(),
+  randomErasing: z.number().min(0).max(1).default(0),
+  mixup: z.object({
+    mixupAlpha: nonNegNum.default(0.8), cutmixAlpha: nonNegNum.default(1.0), prob: z.number().min(0).max(1).default(1),
+    switchProb: z.number().min(0).max(1).default(0.5), labelSmoothing: z.number().min(0).max(1).default(0.1),
+  }).strict().optional(),
+}).strict();
+
+export const ConfigSchema = z.object({
+  run: z.object({
+    name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'expected a name of letters, digits, . _ -'),
+    out: z.string().default('runs'),
+    seed: nonNegInt.default(0),
+    deterministic: z.boolean().default(false),
+    threads: posInt.optional(),
+  }).strict(),
+  student: z.object({ model: z.string(), options }).strict(),
+  teachers: z.array(Teacher).default([]),
+  data: z.object({
+    dataset: z.enum(['fashion-mnist', 'cifar10', 'cifar100', 'imagefolder']).default('fashion-mnist'),
+    root: z.string().optional(),
+    valRoot: z.string().optional(),
+    subsetPerClass: posInt.optional(),
+    testSubsetPerClass: posInt.optional(),
+    imgSize: posInt.default(32),
+    channels: z.union([z.literal(1), z.literal(3)]).default(3),
+    augment: Augment.default({}),
+    workers: nonNegInt.default(0),
+  }).strict().default({}),
+  optimizer: z.object({
+    name: z.enum(['sgd', 'adamw']),
+    lr: posNum,
+    momentum: z.number().min(0).max(1).default(0.9),
+    nesterov: z.boolean().default(false),
+    weightDecay: nonNegNum.default(0),
+    betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default([0.9, 0.999]),
+  }).strict(),
+  schedule: z.object({
+    name: z.enum(['cosine', 'step', 'multistep', 'constant']).default('cosine'),
+    warmupEpochs: nonNegNum.default(0),
+    warmupLr: nonNegNum.default(0),
+    minLr: nonNegNum.default(0),
+    per: z.enum(['iteration', 'epoch']).default('iteration'),
+    stepEpochs: posNum.default(30),
+    milestones: z.array(posNum).default([]),
+    gamma: posNum.default(0.1),
+  }).strict().default({}),
+  epochs: posInt,
+  batchSize: posInt,
+  accumulate: posInt.default(1),
+  clipGrad: posNum.nullable().default(null),
+  ema: z.object({ decay: z.number().gt(0).lt(1) }).strict().nullable().default(null),
+  method: z.object({ name: z.string().default('ce'), options }).strict().default({}),
+  numerics: z.object({
+    onNonFinite: z.enum(['stop', 'skip']).default('stop'),
+    /** testing hook: the loss of this (0-based) step becomes NaN */
+    injectNanAtStep: nonNegInt.optional(),
+  }).strict().default({}),
+  precision: z.enum(['fp32', 'bf16']).default('fp32'),
+  checkpoint: z.object({ everySteps: nonNegInt.default(0) }).strict().default({}),
+  eval: z.object({ batchSize: posInt.default(256), everyEpochs: posInt.default(1) }).strict().default({}),
+  log: z.object({ everySteps: posInt.default(10) }).strict().default({}),
+}).strict();
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(msg: string) { super(msg); this.name = 'ConfigError'; }
+}
+
+/** Reads YAML (plain data only: no tags that construct objects). */
+export function readConfigFile(file: string): unknown {
+  let text: string;
+  try { text = fs.readFileSync(file, 'utf8'); } catch (e: any) { throw new ConfigError(`${file}: cannot read config (${e.code ?? e.message})`); }
+  const doc = YAML.parseDocument(text, { customTags: [], uniqueKeys: true });
+  if (doc.errors.length) throw new ConfigError(`${file}: invalid YAML: ${doc.errors[0].message}`);
+  const v = doc.toJS({ maxAliasCount: 50 });
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ConfigError(`${file}: expected a mapping of settings at the top level`);
+  return v;
+}
+
+/** Applies `a.b.c=value` overrides (values parsed as YAML scalars: numbers, booleans, null, strings, [lists]). */
+export function applyOverrides(raw: any, sets: string[], source = '--set'): any {
+  const out = structuredClone(raw);
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`${source}: expected key.path=value, got '${s}'`);
+    const keys = s.slice(0, eq).split('.');
+    let value: unknown;
+    try { value = YAML.parse(s.slice(eq + 1)); } catch { value = s.slice(eq + 1); }
+    let o = out;
+    for (const k of keys.slice(0, -1)) {
+      if (o[k] === undefined) o[k] = {};
+      if (typeof o[k] !== 'object' || o[k] === null) throw new ConfigError(`${source}: '${keys.join('.')}': '${k}' is not a section`);
+      o = o[k];
+    }
+    o[keys[keys.length - 1]] = value;
+  }
+  return out;
+}
+
+export function validateConfig(raw: unknown, source = '<config>'): Config {
+  const r = ConfigSchema.safeParse(raw);
+  if (r.success) return r.data;
+  const lines = r.error.issues.map((i) => {
+    const p = i.path.length ? i.path.join('.') : '(top level)';
+    let msg = i.message;
+    if (i.code === 'unrecognized_keys') msg = `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${k}'`).join(', ')}`;
+    if (i.code === 'invalid_type') msg = `expected ${i.expected}, got ${i.received === 'undefined' ? 'nothing (the key is required)' : i.received}`;
+    if (i.code === 'invalid_enum_value') msg = `expected one of ${i.options.map((o) => `'${o}'`).join(', ')}, got '${i.received}'`;
+    return `${source}: ${p}: ${msg}`;
+  });
+  throw new ConfigError(lines.join('\n'));
+}
+
+export function loadConfig(fileOrObject: string | unknown, sets: string[] = []): { config: Config; source: string } {
+  const source = typeof fileOrObject === 'string' ? fileOrObject : '<config object>';
+  const raw = typeof fileOrObject === 'string' ? readConfigFile(fileOrObject) : fileOrObject;
+  return { config: validateConfig(applyOverrides(raw, sets), source), source };
+}
+
+export function configHash(c: Config): string {
+  return crypto.createHash('sha256').update(JSON.stringify(c)).digest('hex').slice(0, 16);
+}

@@ -1,0 +1,142 @@
+// The trainer end to end on tiny Fashion-MNIST subsets: config errors, exact resume after
+// SIGKILL (one kill inside a checkpoint write), refused truncated checkpoints, NaN handling,
+// TensorBoard events and the HTML report.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import YAML from 'yaml';
+import { train, NonFiniteError } from './trainer';
+import { loadConfig, ConfigError } from './schema';
+import { readEvents } from './tensorboard';
+import { readSafetensorsFile } from '../interop/safetensors';
+
+const ROOT = path.resolve(__dirname, '../../..');
+const CLI = path.join(ROOT, 'bin/civet');
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'civet-train-'));
+
+function tinyConfig(name: string, extra: Record<string, any> = {}): any {
+  return {
+    run: { name, seed: 3, deterministic: true },
+    student: { model: 'tiny_cnn', options: { width: 4 } },
+    data: { dataset: 'fashion-mnist', subsetPerClass: 8, testSubsetPerClass: 5, imgSize: 28, channels: 1, augment: { randomCrop: { padding: 2 }, flip: true } },
+    optimizer: { name: 'sgd', lr: 0.05, momentum: 0.9, weightDecay: 5e-4 },
+    schedule: { name: 'cosine', warmupEpochs: 0.5 },
+    epochs: 3, batchSize: 16, checkpoint: { everySteps: 2 }, eval: { batchSize: 50 }, log: { everySteps: 1 },
+    ...extra,
+  };
+}
+
+test('config errors name the file, the key path and what was expected', () => {
+  const dir = tmp();
+  const file = path.join(dir, 'bad.yaml');
+  const cases: [any, RegExp][] = [
+    [{ ...tinyConfig('a'), optimizer: { name: 'sgd', lrr: 0.1, lr: 0.1 } }, /bad\.yaml: optimizer: unknown key 'lrr'/],
+    [{ ...tinyConfig('a'), epochs: 'three' }, /bad\.yaml: epochs: expected number, got string/],
+    [{ ...tinyConfig('a'), optimizer: { name: 'sgd', lr: -1 } }, /bad\.yaml: optimizer\.lr: expected a positive number/],
+    [{ ...tinyConfig('a'), optimizer: { name: 'rmsprop', lr: 1 } }, /bad\.yaml: optimizer\.name: expected one of 'sgd', 'adamw', got 'rmsprop'/],
+    [{ ...tinyConfig('a'), student: undefined }, /bad\.yaml: student: expected object, got nothing/],
+  ];
+  for (const [cfg, re] of cases) {
+    fs.writeFileSync(file, YAML.stringify(cfg));
+    assert.throws(() => loadConfig(file), (e: any) => e instanceof ConfigError && re.test(e.message), `expected ${re}`);
+  }
+  fs.writeFileSync(file, 'run: [unclosed');
+  assert.throws(() => loadConfig(file), /bad\.yaml: invalid YAML/);
+  fs.writeFileSync(file, YAML.stringify(tinyConfig('a')));
+  const { config } = loadConfig(file, ['optimizer.lr=0.2', 'data.augment.flip=false', 'run.name=b']);
+  assert.equal(config.optimizer.lr, 0.2);
+  assert.equal(config.data.augment.flip, false);
+  assert.equal(config.run.name, 'b');
+  assert.throws(() => loadConfig(file, ['optimizer.lr=abc']), /optimizer\.lr: expected number, got string/);
+  // the CLI exits 2 on a config error and says why
+  fs.writeFileSync(file, YAML.stringify({ ...tinyConfig('a'), epochs: 0 }));
+  const r = spawnSync(process.execPath, [CLI, 'train', file, '--quiet'], { encoding: 'utf8' });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /epochs: expected a positive integer/);
+});
+
+function weightsOf(runDir: string): Map<string, Buffer> {
+  const f = readSafetensorsFile(path.join(runDir, 'checkpoints', 'last', 'model.safetensors'));
+  return new Map([...f.tensors].map(([k, t]) => [k, Buffer.from(t.data)]));
+}
+
+function runCli(args: string[], env: Record<string, string> = {}, killAfterMs?: number): Promise<number | null> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: 'ignore' });
+    const timer = killAfterMs !== undefined ? setTimeout(() => p.kill('SIGKILL'), killAfterMs) : null;
+    p.on('exit', (code) => { if (timer) clearTimeout(timer); resolve(code); });
+  });
+}
+
+test('SIGKILL at random steps and inside a checkpoint write, then resume: bit-identical final weights', async () => {
+  const dir = tmp();
+  const file = path.join(dir, 'cfg.yaml');
+  fs.writeFileSync(file, YAML.stringify(tinyConfig('run')));
+  assert.equal(await runCli(['train', file, '--out', path.join(dir, 'a'), '--quiet']), 0);
+  const outB = path.join(dir, 'b');
+  const runB = path.join(outB, 'run');
+  // killed by itself in the middle of its 3rd checkpoint write (model file written, state not)
+  assert.equal(await runCli(['train', file, '--out', outB, '--quiet'], { CIVET_TEST_KILL_IN_CHECKPOINT: '3' }), null);
+  assert.ok(fs.readdirSync(path.join(runB, 'checkpoints')).some((f) => f.startsWith('.tmp-')), 'an interrupted checkpoint was left');
+  // then killed at pseudo-random moments, resuming each time, until it finishes
+  let seed = 12345, attempts = 0;
+  while (!fs.existsSync(path.join(runB, 'summary.json')) && attempts < 25) {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    const delay = attempts < 6 ? 900 + (seed % 1500) : undefined;
+    await runCli(['train', '--resume', runB, '--quiet'], { CIVET_TEST_SLOW_CHECKPOINT: '40' }, delay);
+    attempts++;
+  }
+  assert.ok(fs.existsSync(path.join(runB, 'summary.json')), 'the resumed run finished');
+  const a = weightsOf(path.join(dir, 'a', 'run')), b = weightsOf(runB);
+  assert.deepEqual([...b.keys()].sort(), [...a.keys()].sort());
+  for (const [k, buf] of a) assert.ok(buf.equals(b.get(k)!), `weights differ: ${k}`);
+  const sa = JSON.parse(fs.readFileSync(path.join(dir, 'a', 'run', 'summary.json'), 'utf8'));
+  const sb = JSON.parse(fs.readFileSync(path.join(runB, 'summary.json'), 'utf8'));
+  assert.equal(sb.top1, sa.top1);
+  assert.equal(sb.steps, sa.steps);
+});
+
+test('a truncated checkpoint is refused and the previous one is used', async () => {
+  const dir = tmp();
+  const logs: string[] = [];
+  const s = await train(tinyConfig('t', { epochs: 2 }), { out: dir, quiet: true, log: (l) => logs.push(l) });
+  const last = path.join(s.runDir, 'checkpoints', 'last', 'model.safetensors');
+  const buf = fs.readFileSync(last);
+  fs.writeFileSync(last, buf.subarray(0, Math.floor(buf.length / 2)));
+  const s2 = await train(null, { resume: s.runDir, quiet: true, log: (l) => logs.push(l) });
+  assert.match(logs.join('\n'), /refusing checkpoint .*last: .*model\.safetensors/);
+  assert.match(logs.join('\n'), /resumed .* from .*prev/);
+  assert.equal(s2.steps, s.steps);
+  // the run's TensorBoard events read back with valid framing and CRCs
+  const ev = fs.readdirSync(s.runDir).filter((f) => f.startsWith('events.out.tfevents'));
+  assert.ok(ev.length >= 1);
+  const scalars = readEvents(path.join(s.runDir, ev[0]));
+  assert.ok(scalars.some((e) => e.tag === 'train/loss' && e.step === 1));
+  assert.ok(scalars.some((e) => e.tag === 'eval/top1'));
+});
+
+test('NaN in the loss: stop names the step and the term; skip counts it and goes on', async () => {
+  const dir = tmp();
+  await assert.rejects(train(tinyConfig('nan-stop', { epochs: 1, numerics: { onNonFinite: 'stop', injectNanAtStep: 3 } }), { out: dir, quiet: true }),
+    (e: any) => e instanceof NonFiniteError && /non-finite loss at step 3 \(epoch 1\): term 'ce' = NaN/.test(e.message));
+  const s = await train(tinyConfig('nan-skip', { epochs: 1, numerics: { onNonFinite: 'skip', injectNanAtStep: 3 } }), { out: dir, quiet: true, log: () => {} });
+  assert.equal(s.skippedSteps, 1);
+  assert.ok(Number.isFinite(s.loss));
+});
+
+test('civet report compares two runs in one HTML page', async () => {
+  const dir = tmp();
+  const a = await train(tinyConfig('first', { epochs: 1 }), { out: dir, quiet: true });
+  const b = await train(tinyConfig('second', { epochs: 1, optimizer: { name: 'adamw', lr: 0.003 } }), { out: dir, quiet: true });
+  const out = path.join(dir, 'cmp.html');
+  const r = spawnSync(process.execPath, [CLI, 'report', a.runDir, b.runDir, '--out', out], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const html = fs.readFileSync(out, 'utf8');
+  assert.match(html, /first/);
+  assert.match(html, /second/);
+  assert.match(html, /<svg/);
+  assert.ok(fs.existsSync(a.report) && fs.readFileSync(a.report, 'utf8').includes('<svg'), 'each run writes its own report');
+});

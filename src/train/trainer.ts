@@ -1,0 +1,265 @@
+// `civet train`: a validated config in, a trained student, checkpoints, metrics and an HTML
+// report out. The CLI and the programmatic API call the same train().
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Tensor, tidy, noGrad, manualSeed, setNumThreads, getNumThreads, getRngState, setRngState, fromTypedArray } from '../tensor';
+import { createModel } from '../models/registry';
+import { createDistiller } from '../distill/registry';
+import type { Distiller } from '../distill/distiller';
+import { SGD, AdamW, paramGroupsWeightDecay, clipGradNorm, nonFiniteGrads, createSchedule, ModelEma, flattenOptimizerState, unflattenOptimizerState } from '../optim';
+import type { Optimizer } from '../optim/optimizer';
+import { loadConfig, configHash, Config, ConfigError } from './schema';
+import { loadRunData, trainLoader, evalBatches, RunData } from './data';
+import { buildTeacher } from './teachers';
+import { writeCheckpoint, loadLatestCheckpoint, disposeCheckpoint, cleanTemporaries, CHECKPOINT_FORMAT, CheckpointState } from './checkpoints';
+import { EvalAccumulator, MetricsLog } from './metrics';
+import { EventWriter } from './tensorboard';
+import { Progress } from './progress';
+import { writeFileAtomic } from '../util/atomic';
+import { writeReport } from '../report/html';
+import '../models';
+import '../distill';
+
+export interface TrainOptions {
+  /** `a.b=c` overrides applied to the config */
+  set?: string[];
+  /** continue the run in this directory */
+  resume?: string;
+  /** parent directory of runs (overrides run.out) */
+  out?: string;
+  /** progress and messages; default stderr */
+  log?: (line: string) => void;
+  quiet?: boolean;
+}
+
+export interface EvalResult { top1: number; top5: number; loss: number; ece: number; n: number }
+
+export interface TrainSummary {
+  name: string; runDir: string; method: string; student: string; model: string; teachers: string[];
+  bestTop1: number; top1: number; top5: number; ece: number; loss: number; params: number;
+  steps: number; epochs: number; skippedSteps: number; wallTimeSec: number; imgPerSec: number; report: string;
+}
+
+export class NonFiniteError extends Error {
+  constructor(msg: string) { super(msg); this.name = 'NonFiniteError'; }
+}
+
+export async function train(config: string | object | null, opts: TrainOptions = {}): Promise<TrainSummary> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  // ---- configuration and run directory -------------------------------------------------------
+  let cfg: Config, source: string, runDir: string;
+  if (opts.resume) {
+    runDir = path.resolve(opts.resume);
+    const file = path.join(runDir, 'config.json');
+    if (!fs.existsSync(file)) throw new ConfigError(`--resume ${opts.resume}: not a civet run directory (no config.json)`);
+    ({ config: cfg, source } = loadConfig(JSON.parse(fs.readFileSync(file, 'utf8')), opts.set ?? []));
+    source = file;
+  } else {
+    if (config === null) throw new ConfigError('train: give a config (file or object) or resume a run');
+    ({ config: cfg, source } = loadConfig(config, opts.set ?? []));
+    runDir = path.resolve(opts.out ?? cfg.run.out, cfg.run.name);
+    if (fs.existsSync(path.join(runDir, 'checkpoints'))) {
+      throw new ConfigError(`run directory ${runDir} already has checkpoints: resume it with --resume ${runDir}, or choose another run.name/--out`);
+    }
+  }
+  if (cfg.precision === 'bf16') throw new ConfigError(`${source}: precision: bf16 autocast is not available in civet's libtorch binding yet; use fp32`);
+  const baseDir = typeof config === 'string' ? path.dirname(path.resolve(config)) : process.cwd();
+  fs.mkdirSync(runDir, { recursive: true });
+  cleanTemporaries(runDir);
+  const hash = configHash(cfg);
+  writeFileAtomic(path.join(runDir, 'config.json'), JSON.stringify(cfg, null, 2));
+
+  // ---- determinism, data, models ---------------------------------------------------------------
+  if (cfg.run.deterministic) setNumThreads(1);   // fixed reduction order: bit-exact across runs and resumes on CPU
+  else if (cfg.run.threads) setNumThreads(cfg.run.threads);
+  manualSeed(cfg.run.seed);
+  const data = await loadRunData(cfg, baseDir);
+  const shape = { numClasses: data.numClasses, imgSize: cfg.data.imgSize, inChans: cfg.data.channels };
+  const student = createModel(cfg.student.model, { ...shape, ...cfg.student.options });
+  const teachers = cfg.teachers.map((t, i) => buildTeacher(t, i, shape, baseDir));
+  const distiller: Distiller = createDistiller(cfg.method.name, { student, teachers, numClasses: data.numClasses, imgSize: cfg.data.imgSize, inChans: cfg.data.channels }, cfg.method.options);
+  const groups = paramGroupsWeightDecay(distiller, cfg.optimizer.weightDecay);
+  const o = cfg.optimizer;
+  const optimizer: Optimizer<any> = o.name === 'sgd'
+    ? new SGD(groups as any, { lr: o.lr, momentum: o.momentum, nesterov: o.nesterov, weightDecay: o.weightDecay })
+    : new AdamW(groups as any, { lr: o.lr, betas: o.betas, weightDecay: o.weightDecay });
+  const loader = trainLoader(cfg, data);
+  const stepsPerEpoch = Math.floor(loader.length / cfg.accumulate);
+  if (stepsPerEpoch < 1) throw new ConfigError(`${source}: batchSize ${cfg.batchSize} × accumulate ${cfg.accumulate} is larger than the training set (${data.train.length} images)`);
+  const s = cfg.schedule;
+  const schedule = createSchedule({
+    name: s.name, lr: o.lr, per: s.per, itersPerEpoch: stepsPerEpoch, warmupEpochs: s.warmupEpochs, warmupLr: s.warmupLr,
+    ...(s.name === 'cosine' ? { epochs: cfg.epochs, lrMin: s.minLr } : s.name === 'step' ? { decayEpochs: s.stepEpochs, gamma: s.gamma } : s.name === 'multistep' ? { milestones: s.milestones, gamma: s.gamma } : {}),
+  } as any);
+  const ema = cfg.ema ? new ModelEma(distiller.student, { decay: cfg.ema.decay }) : null;
+  const named = [...distiller.namedParameters()].filter(([, p]) => p.requiresGrad);
+
+  // ---- resume ------------------------------------------------------------------------------
+  let step = 0, epoch = 0, bestTop1 = -1, skipped = 0, wallBefore = 0;
+  const ck = opts.resume ? loadLatestCheckpoint(runDir, log) : null;
+  if (opts.resume && !ck && fs.existsSync(path.join(runDir, 'checkpoints'))) log(`warning: no usable checkpoint in ${runDir}; starting from the beginning`);
+  if (ck) {
+    const st = ck.data.state;
+    if (st.configHash !== hash) throw new ConfigError(`${ck.dir}: the checkpoint was written with another config (hash ${st.configHash}, now ${hash}); --set overrides cannot change a resumed run`);
+    distiller.loadStateDict(ck.data.weights, { source: path.join(ck.dir, 'model.safetensors') });
+    const opt = new Map<string, Tensor>(), emaSd = new Map<string, Tensor>();
+    for (const [k, v] of ck.data.extra) (k.startsWith('ema.') ? emaSd.set(k.slice(4), v) : opt.set(k.slice(4), v));
+    optimizer.loadStateDict(unflattenOptimizerState(opt, st.optimizer as any));
+    if (ema && st.ema) ema.loadStateDict(emaSd, st.ema);
+    setRngState(fromTypedArray(Uint8Array.from(st.rng)));
+    loader.restore(st.loader as any);
+    step = st.step; epoch = st.epoch; bestTop1 = st.bestTop1; skipped = st.skippedSteps; wallBefore = st.wallTimeSec;
+    disposeCheckpoint(ck.data);
+    log(`resumed ${runDir} at step ${step} (epoch ${epoch + 1}/${cfg.epochs}) from ${ck.dir}`);
+  }
+
+  const metrics = new MetricsLog(runDir);
+  const tb = new EventWriter(runDir);
+  const progress = opts.quiet ? null : new Progress({ totalEpochs: cfg.epochs, stepsPerEpoch });
+  const t0 = Date.now();
+  let imgSeen = 0, lastLoss = NaN;
+
+  const checkpoint = (name: 'last' | 'best') => {
+    if (!paramsFinite(distiller)) throw new NonFiniteError(`refusing to write a checkpoint at step ${step}: the weights contain NaN or Inf`);
+    const extra = new Map<string, Tensor>();
+    const fo = flattenOptimizerState(optimizer.stateDict());
+    for (const [k, v] of fo.tensors) extra.set(`opt.${k}`, v);
+    if (ema) for (const [k, v] of ema.stateDict()) extra.set(`ema.${k}`, v);
+    const rng = getRngState();
+    const state: CheckpointState = {
+      format: CHECKPOINT_FORMAT, step, epoch, loader: loader.state(), rng: Array.from(rng.toTypedArray() as Uint8Array),
+      configHash: hash, optimizer: fo.meta, ema: ema ? ema.meta() : null, bestTop1, skippedSteps: skipped,
+      wallTimeSec: wallBefore + (Date.now() - t0) / 1000,
+    };
+    rng.dispose();
+    writeCheckpoint(runDir, name, { weights: distiller.stateDict(), extra: name === 'last' ? extra : new Map(), state });
+  };
+
+  try {
+    // ---- epochs ------------------------------------------------------------------------------
+    while (epoch < cfg.epochs) {
+      distiller.train();
+      let micro = 0, inEpoch = Math.floor(loader.state().sampler.position / (cfg.batchSize * cfg.accumulate));
+      const tEpoch = Date.now();
+      let imgEpoch = 0;
+      for await (const b of loader) {
+        const ctx = { step, epoch, totalEpochs: cfg.epochs, stepsPerEpoch };
+        const termValues = tidy(() => {
+          const out = distiller.trainStep({ x: b.x, y: b.y, soft: b.soft, indices: b.indices }, ctx);
+          if (cfg.numerics.injectNanAtStep === step) {
+            const k = Object.keys(out.terms)[0];
+            out.terms[k] = out.terms[k].mul(NaN);
+          }
+          const vals: Record<string, number> = {};
+          let total: Tensor | null = null;
+          for (const [k, t] of Object.entries(out.terms)) {
+            vals[k] = t.item();
+            total = total ? total.add(t) : t;
+          }
+          const bad = Object.entries(vals).find(([, v]) => !Number.isFinite(v));
+          if (bad) return { vals, bad };
+          total!.div(cfg.accumulate).backward();
+          return { vals, bad: undefined };
+        });
+        b.x.dispose(); b.y.dispose(); b.soft?.dispose();
+        micro++;
+        imgSeen += b.indices.length; imgEpoch += b.indices.length;
+        if (termValues.bad) {
+          const msg = `non-finite loss at step ${step} (epoch ${epoch + 1}): term '${termValues.bad[0]}' = ${termValues.bad[1]}`;
+          if (cfg.numerics.onNonFinite === 'stop') throw new NonFiniteError(msg);
+          log(`${msg}; skipping the step`);
+          optimizer.zeroGrad(); micro = 0; skipped++; step++; inEpoch++;
+          continue;
+        }
+        if (micro < cfg.accumulate) continue;
+        micro = 0;
+        const badGrads = nonFiniteGrads(named.map(([name, tensor]) => ({ name, tensor })));
+        if (badGrads.length) {
+          const msg = `non-finite gradients at step ${step} (epoch ${epoch + 1}) in ${badGrads.slice(0, 5).join(', ')}${badGrads.length > 5 ? ` and ${badGrads.length - 5} more` : ''}`;
+          if (cfg.numerics.onNonFinite === 'stop') throw new NonFiniteError(msg);
+          log(`${msg}; skipping the step`);
+          optimizer.zeroGrad(); skipped++; step++; inEpoch++;
+          continue;
+        }
+        if (cfg.clipGrad) clipGradNorm(named.map(([, p]) => p), cfg.clipGrad);
+        const lr = schedule.applyTo(optimizer, { epoch, iteration: step });
+        optimizer.step();
+        optimizer.zeroGrad();
+        if (ema) ema.update(distiller.student, step);
+        step++; inEpoch++;
+        const loss = Object.values(termValues.vals).reduce((a, v) => a + v, 0);
+        lastLoss = loss;
+        progress?.update({ epoch, step: inEpoch, loss, images: b.indices.length * cfg.accumulate });
+        if (step % cfg.log.everySteps === 0) {
+          const ips = imgEpoch / Math.max(1e-3, (Date.now() - tEpoch) / 1000);
+          metrics.append({ kind: 'train', step, epoch, loss, terms: termValues.vals, lr, imgPerSec: ips });
+          tb.addScalars({ 'train/loss': loss, 'train/lr': lr, ...Object.fromEntries(Object.entries(termValues.vals).map(([k, v]) => [`train/${k}`, v])) }, step);
+        }
+        if (cfg.checkpoint.everySteps && step % cfg.checkpoint.everySteps === 0 && inEpoch < stepsPerEpoch) checkpoint('last');
+        if (inEpoch >= stepsPerEpoch) break;  // dropped remainder of an accumulation window
+      }
+      // a `break` above leaves the loader mid-epoch: move it to the next epoch explicitly
+      if (loader.state().sampler.epoch === epoch) loader.setEpoch(epoch + 1);
+      epoch++;
+      if (epoch % cfg.eval.everyEpochs === 0 || epoch === cfg.epochs) {
+        const r = evaluate(distiller, cfg, data);
+        const rec: Record<string, unknown> = { kind: 'eval', epoch: epoch - 1, step, ...r };
+        if (ema) rec.top1Ema = ema.withAveraged(distiller.student, () => evaluate(distiller, cfg, data).top1);
+        metrics.append(rec as any);
+        tb.addScalars({ 'eval/top1': r.top1, 'eval/top5': r.top5, 'eval/loss': r.loss, 'eval/ece': r.ece }, step);
+        progress?.log(`epoch ${epoch}/${cfg.epochs}: top-1 ${(100 * r.top1).toFixed(2)}%, top-5 ${(100 * r.top5).toFixed(2)}%, loss ${r.loss.toFixed(4)}, ECE ${r.ece.toFixed(4)}`);
+        if (r.top1 > bestTop1) { bestTop1 = r.top1; checkpoint('best'); }
+      }
+      checkpoint('last');
+    }
+  } finally {
+    progress?.finish();
+    metrics.close();
+    tb.close();
+    await loader.close();
+  }
+
+  // ---- summary and report --------------------------------------------------------------------
+  const final = evaluate(distiller, cfg, data);
+  const wall = wallBefore + (Date.now() - t0) / 1000;
+  const summary: TrainSummary = {
+    name: cfg.run.name, runDir, method: cfg.method.name, student: cfg.student.model, model: cfg.student.model,
+    teachers: cfg.teachers.map((t) => t.model ?? t.torchscript ?? t.run ?? '?'),
+    bestTop1: Math.max(bestTop1, final.top1), top1: final.top1, top5: final.top5, ece: final.ece, loss: final.loss,
+    params: distiller.student.numParameters(), steps: step, epochs: cfg.epochs, skippedSteps: skipped, wallTimeSec: wall,
+    imgPerSec: imgSeen / Math.max(1e-3, (Date.now() - t0) / 1000), report: path.join(runDir, 'report.html'),
+  };
+  writeFileAtomic(path.join(runDir, 'summary.json'), JSON.stringify(summary, null, 2));
+  writeReport([runDir], summary.report, `civet run ${cfg.run.name}`);
+  void lastLoss;
+  distiller.dispose();
+  for (const t of teachers) if ('dispose' in t && typeof (t as any).dispose === 'function') (t as any).dispose();
+  ema?.dispose();
+  optimizer.dispose?.();
+  return summary;
+}
+
+export function evaluate(model: { predict(x: Tensor): Tensor; train(m?: boolean): unknown; training: boolean }, cfg: Config, data: RunData): EvalResult {
+  const was = model.training;
+  model.train(false);
+  const acc = new EvalAccumulator(data.numClasses);
+  try {
+    for (const b of evalBatches(cfg, data)) {
+      tidy(() => noGrad(() => {
+        const logits = model.predict(b.x).to('float32');
+        acc.add(logits.toTypedArray() as Float32Array, b.labels);
+      }));
+      b.x.dispose(); b.y.dispose();
+    }
+  } finally {
+    model.train(was);
+  }
+  const r = acc.result();
+  return { top1: r.topk[1], top5: r.topk[5] ?? r.topk[1], loss: r.loss, ece: r.ece, n: r.n };
+}
+
+function paramsFinite(m: Distiller): boolean {
+  return tidy(() => noGrad(() => m.parameters().every((p) => Boolean(p.isfinite().all().item()))));
+}
+
+export { getNumThreads };
