@@ -25,12 +25,13 @@ export interface VitTi32 {
   dispose: () => void;
 }
 
-export function vitTi32Step(batch: number, seed = 0, device = 'cpu'): VitTi32 {
+export function vitTi32Step(batch: number, seed = 0, device = 'cpu', classes = 10): VitTi32 {
   manualSeed(seed);
-  const model = createModel('vit_tiny', torchvisionVitOptions(VIT_TI32)).to(device).train();
+  const args: TorchvisionVitArgs = { ...VIT_TI32, num_classes: classes };
+  const model = createModel('vit_tiny', torchvisionVitOptions(args)).to(device).train();
   const opt = new AdamW(model, { lr: 1e-3, weightDecay: 0.05 });
   const x = randn([batch, 3, 32, 32], { device }).keep();
-  const y = randint(0, VIT_TI32.num_classes!, [batch], { device }).keep();
+  const y = randint(0, classes, [batch], { device }).keep();
   const step = () => tidy(() => {
     opt.zeroGrad();
     // The forward's own scope frees every activation handle as soon as the loss exists: autograd
@@ -45,13 +46,13 @@ export function vitTi32Step(batch: number, seed = 0, device = 'cpu'): VitTi32 {
   return {
     step,
     params: model.numParameters(),
-    torchvisionParams: torchvisionVitParamCount(VIT_TI32),
+    torchvisionParams: torchvisionVitParamCount(args),
     dispose: () => { opt.zeroGrad(); opt.dispose(); model.dispose(); x.dispose(); y.dispose(); },
   };
 }
 
 registerWorkload('vit-ti32', 'torchvision ViT (32 px, patch 4, 12 × 192) train step, AdamW', (a) => {
-  const w = vitTi32Step(a.batch, 0, a.device);
+  const w = vitTi32Step(a.batch, 0, a.device, a.classes);
   const med = timeSteps(w.step, a.steps, 3);
   const out = { step_ms_median: med * 1e3, images_per_s: a.batch / med, params: w.params, torchvision_params: w.torchvisionParams };
   w.dispose();

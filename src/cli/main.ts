@@ -32,5 +32,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${c.usage}\n`);
     return 0;
   }
-  return c.run(parsed.values as Record<string, any>, parsed.positionals);
+  try {
+    return await c.run(parsed.values as Record<string, any>, parsed.positionals);
+  } catch (e: any) {
+    // configuration mistakes are usage errors (2); anything else is a failure (1)
+    if (e?.name === 'ConfigError') { process.stderr.write(`civet ${cmd}: ${e.message}\n`); return 2; }
+    throw e;
+  }
 }

@@ -5,3 +5,5 @@ export * from './losses/common';
 import './methods/ce';
 import './methods/classic';
 import './conformance_part2';
+import './conformance_part1';
+import './methods/crossarch';

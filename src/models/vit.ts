@@ -52,6 +52,11 @@ const int = (o: ModelOptions, key: string, dflt: number, min = 0): number => {
   if (!Number.isInteger(v)) throw new TypeError(`model option ${key}: expected an integer, got ${v}`);
   return v;
 };
+const bool = (o: ModelOptions, key: string, dflt: boolean): boolean => {
+  const v = o[key] ?? dflt;
+  if (typeof v !== 'boolean') throw new TypeError(`model option ${key}: expected true or false, got ${JSON.stringify(v)}`);
+  return v;
+};
 const sizeOpt = (o: ModelOptions, key: string, dflt: Size2): Size2 => {
   const v = o[key] ?? dflt;
   const ok = (x: unknown) => Number.isInteger(x) && (x as number) > 0;
@@ -81,11 +86,11 @@ export function vitConfig(size: VitSize, o: ModelOptions = {}): VitConfig {
     depth: int(o, 'depth', s.depth, 1),
     numHeads: int(o, 'numHeads', s.numHeads, 1),
     mlpDim: int(o, 'mlpDim', Math.floor(embedDim * num(o, 'mlpRatio', 4)), 1),
-    qkvBias: (o.qkvBias as boolean | undefined) ?? true,
+    qkvBias: bool(o, 'qkvBias', true),
     dropRate: num(o, 'dropRate', 0),
     attnDropRate: num(o, 'attnDropRate', 0),
     dropPathRate: num(o, 'dropPathRate', 0),
-    initValues: (o.initValues as number | null | undefined) ?? null,
+    initValues: o.initValues === null || o.initValues === undefined ? null : num(o, 'initValues', 0),
   };
 }
 

@@ -84,6 +84,8 @@ export function readCheckpoint(dir: string): CheckpointData {
   const extraFile = path.join(dir, 'extra.safetensors');
   let extra = new Map<string, Tensor>();
   try {
+    const needsExtra = Object.keys((state.optimizer as any)?.steps ?? {}).length > 0;
+    if (needsExtra && !fs.existsSync(extraFile)) throw new Error(`${extraFile}: missing (the checkpoint state lists optimizer slots)`);
     if (fs.existsSync(extraFile)) extra = loadSafetensors(extraFile).tensors;
   } catch (e) {
     for (const t of weights.values()) t.dispose();

@@ -63,11 +63,15 @@ export async function train(config: string | object | null, opts: TrainOptions =
     }
   }
   if (cfg.precision === 'bf16') throw new ConfigError(`${source}: precision: bf16 autocast is not available in civet's libtorch binding yet; use fp32`);
-  const baseDir = typeof config === 'string' ? path.dirname(path.resolve(config)) : process.cwd();
+  // Paths in a config are relative to its file; the run's config.json stores them absolute, so
+  // --resume and `civet eval` work from any directory.
+  if (!opts.resume) cfg = absolutePaths(cfg, typeof config === 'string' ? path.dirname(path.resolve(config)) : process.cwd());
+  const baseDir = process.cwd();
   fs.mkdirSync(runDir, { recursive: true });
   cleanTemporaries(runDir);
   const hash = configHash(cfg);
   writeFileAtomic(path.join(runDir, 'config.json'), JSON.stringify(cfg, null, 2));
+  writeFileAtomic(path.join(runDir, 'config.hash'), hash + '\n');
 
   // ---- determinism, data, models ---------------------------------------------------------------
   if (cfg.run.deterministic) setNumThreads(1);   // fixed reduction order: bit-exact across runs and resumes on CPU
@@ -237,6 +241,15 @@ export async function train(config: string | object | null, opts: TrainOptions =
   ema?.dispose();
   optimizer.dispose?.();
   return summary;
+}
+
+function absolutePaths(c: Config, base: string): Config {
+  const abs = (p?: string) => (p === undefined ? undefined : path.resolve(base, p));
+  return {
+    ...c,
+    data: { ...c.data, root: abs(c.data.root), valRoot: abs(c.data.valRoot) },
+    teachers: c.teachers.map((t) => ({ ...t, weights: abs(t.weights), torchscript: abs(t.torchscript), run: abs(t.run) })),
+  };
 }
 
 export function evaluate(model: { predict(x: Tensor): Tensor; train(m?: boolean): unknown; training: boolean }, cfg: Config, data: RunData): EvalResult {

@@ -6,6 +6,7 @@ import { Module, StageInfo } from '../../../nn/module';
 import type { Classifier } from '../../../models/registry';
 import type { Distiller, DistillBatch, StepContext, Teacher } from '../../distiller';
 import { SGD } from '../../../optim/sgd';
+import { AdamW } from '../../../optim/adamw';
 
 export interface StageTap extends StageInfo { preact?: string }
 
@@ -98,13 +99,17 @@ export interface FitOptions {
   weightDecay?: number;
   stepsPerEpoch?: number;
   totalEpochs?: number;
+  /** 'sgd' (default, momentum 0.9) or 'adamw' (for transformer students) */
+  optimizer?: 'sgd' | 'adamw';
   /** called after every step with the term values */
   onStep?: (step: number, terms: Record<string, number>) => void;
 }
 
 /** SGD on the distiller's parameters; returns each term's per-step values. */
 export function fitDistiller(d: Distiller, nextBatch: (step: number) => DistillBatch, o: FitOptions): Record<string, number[]> {
-  const opt = new SGD(d, { lr: o.lr ?? 0.05, momentum: o.momentum ?? 0.9, weightDecay: o.weightDecay ?? 5e-4 });
+  const opt = o.optimizer === 'adamw'
+    ? new AdamW(d, { lr: o.lr ?? 1e-3, weightDecay: o.weightDecay ?? 0.05 })
+    : new SGD(d, { lr: o.lr ?? 0.05, momentum: o.momentum ?? 0.9, weightDecay: o.weightDecay ?? 5e-4 });
   const hist: Record<string, number[]> = {};
   const spe = o.stepsPerEpoch ?? 10;
   d.train();

@@ -1,0 +1,43 @@
+// Co-advise / CivT (Ren et al., CVPR 2022), as OliverRensu/co-advise trains it: the class head
+// learns from the labels, the convolution-token head from the CNN teacher, the involution-token
+// head from the INN teacher (T²·KL batchmean, T = 1); inference averages the three heads.
+import { Tensor } from '../../../tensor';
+import { Distiller, DistillBatch, TrainOutput, Teacher, teacherLogits } from '../../distiller';
+import { registerMethod } from '../../registry';
+import { coadviseTerms } from '../../losses/crossarch';
+import type { Classifier } from '../../../models/registry';
+
+interface CivtLike extends Classifier { forwardHeads(x: Tensor): { cls: Tensor; conv: Tensor; inv: Tensor } }
+
+export class CoAdvise extends Distiller {
+  readonly method = 'coadvise';
+  constructor(student: Classifier, cnn: Teacher, inn: Teacher, readonly o: { temperature: number; weights: [number, number, number] }) {
+    super(student, [cnn, inn]);
+    if (typeof (student as any).forwardHeads !== 'function' || !('head_inv' in (student as any))) {
+      throw new Error(`coadvise: the student must be a CivT model (civt_tiny/small/base) with class, conv and inv heads`);
+    }
+  }
+  trainStep(b: DistillBatch): TrainOutput {
+    const h = (this.student as CivtLike).forwardHeads(b.x);
+    // the teachers see the same (mixed) images as the student, without gradients, in eval mode
+    const t = coadviseTerms(h, b.y, teacherLogits(this.teachers[0], b.x), teacherLogits(this.teachers[1], b.x), this.o.temperature, b.soft);
+    const [w0, w1, w2] = this.o.weights;
+    return {
+      logits: h.cls.add(h.conv).add(h.inv).div(3),
+      terms: { ce: t.ce.mul(w0), kd_conv: t.kd_conv.mul(w1), kd_inv: t.kd_inv.mul(w2) },
+    };
+  }
+}
+
+registerMethod({
+  name: 'coadvise',
+  summary: 'Co-advise/CivT: CNN teacher → conv-token head, INN teacher → inv-token head, labels → class head',
+  teachers: [2, 2],
+  defaults: { temperature: 1, weights: [1, 1, 1] },
+  validate(o) {
+    if (!((o.temperature as number) > 0)) throw new Error(`coadvise: temperature must be > 0, got ${o.temperature}`);
+    if (!Array.isArray(o.weights) || o.weights.length !== 3) throw new Error('coadvise: weights must be [ce, kd_conv, kd_inv]');
+    return o;
+  },
+  create: (ctx, o) => new CoAdvise(ctx.student, ctx.teachers[0], ctx.teachers[1], o as any),
+});

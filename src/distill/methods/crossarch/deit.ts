@@ -1,0 +1,45 @@
+// DeiT distillation through the distillation token (facebookresearch/deit losses.py):
+// L = (1-α)·CE(cls head, labels) + α·L_distill(dist head, teacher); hard = CE with the
+// teacher's argmax, soft = T²·KL/(B·K). Inference averages the two heads.
+import { Tensor } from '../../../tensor';
+import { Distiller, DistillBatch, TrainOutput, Teacher, teacherLogits } from '../../distiller';
+import { registerMethod } from '../../registry';
+import { classificationLoss } from '../../losses/common';
+import { deitHard, deitSoft } from '../../losses/crossarch';
+import type { Classifier } from '../../../models/registry';
+
+export interface DeitHeadsModel extends Classifier { forwardHeads(x: Tensor): { cls: Tensor; dist: Tensor } }
+
+export function requireDistilled(student: Classifier, method: string): DeitHeadsModel {
+  if (typeof (student as any).forwardHeads !== 'function' || !('head_dist' in (student as any))) {
+    throw new Error(`${method}: the student must be a distilled DeiT (deit_*_distilled) with class and distillation heads`);
+  }
+  return student as DeitHeadsModel;
+}
+
+export class DeitDistiller extends Distiller {
+  readonly method = 'deit';
+  constructor(student: Classifier, teacher: Teacher, readonly o: { type: 'hard' | 'soft'; alpha: number; tau: number; labelSmoothing: number }) {
+    super(requireDistilled(student, 'deit'), [teacher]);
+  }
+  trainStep(b: DistillBatch): TrainOutput {
+    const h = (this.student as DeitHeadsModel).forwardHeads(b.x);
+    const t = teacherLogits(this.teachers[0], b.x);
+    const base = classificationLoss(h.cls, b.y, b.soft, this.o.labelSmoothing);
+    const distill = this.o.type === 'hard' ? deitHard(h.dist, t) : deitSoft(h.dist, t, this.o.tau);
+    return { logits: h.cls.add(h.dist).div(2), terms: { base: base.mul(1 - this.o.alpha), distill: distill.mul(this.o.alpha) } };
+  }
+}
+
+registerMethod({
+  name: 'deit',
+  summary: 'DeiT: distillation token supervised by the teacher (hard or soft), class token by the labels',
+  teachers: [1, 1],
+  defaults: { type: 'hard', alpha: 0.5, tau: 1, labelSmoothing: 0.1 },
+  validate(o) {
+    if (o.type !== 'hard' && o.type !== 'soft') throw new Error(`deit: type must be 'hard' or 'soft', got '${o.type}'`);
+    if (!((o.alpha as number) >= 0 && (o.alpha as number) <= 1)) throw new Error(`deit: alpha must be in [0, 1], got ${o.alpha}`);
+    return o;
+  },
+  create: (ctx, o) => new DeitDistiller(ctx.student, ctx.teachers[0], o as any),
+});
