@@ -18,7 +18,7 @@ console.log(`${"key".padEnd(18)} ${"civet".padStart(14)} ${"pytorch".padStart(14
 for (const k of keys) {
   const a = c[k], b = t[k];
   const r = typeof a === "number" && typeof b === "number" && b !== 0 ? (a / b).toFixed(3) : "";
-  const f = (x) => x === undefined ? "-" : typeof x === "number" ? String(+x.toFixed(2)) : String(x);
+  const f = (x) => x === undefined ? "-" : typeof x === "number" ? String(+x.toFixed(2)) : Array.isArray(x) ? x.join("+") : String(x);
   console.log(`${k.padEnd(18)} ${f(a).padStart(14)} ${f(b).padStart(14)}  ${r}`);
 }
 const speed = c.images_per_s !== undefined ? c.images_per_s / t.images_per_s : t.ns_per_op / c.ns_per_op;

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import { randn, noGrad, tidy, buildInfo, getNumThreads, synchronize, Tensor } from '../tensor';
 
 export interface BenchArgs { steps: number; batch: number; threads: number; classes: number; device: string }
-export type BenchResult = Record<string, number | string>;
+export type BenchResult = Record<string, number | string | number[]>;
 export type Workload = (a: BenchArgs) => BenchResult | Promise<BenchResult>;
 
 const WORKLOADS = new Map<string, { run: Workload; describe: string }>();

@@ -2,7 +2,7 @@
 // whole library. A module that is missing (a partial build) is skipped, never fatal.
 const MODULES = [
   '../models', '../distill', '../bench/workloads', '../bench/civt_step', '../data/bench_loader',
-  '../../bench/workloads_vit', '../../bench/workloads_cnn',
+  '../../bench/workloads_vit', '../../bench/workloads_cnn', '../../bench/workloads_civt',
 ];
 
 let loaded = false;

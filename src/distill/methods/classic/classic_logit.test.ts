@@ -44,7 +44,7 @@ test('tfkd self: KD from a pretrained copy', () => {
   const self = makeModel('resnet8');
   fitDistiller(createDistiller('ce', ctx(self, [])), batcher(d, 32, 3), { steps: 80 });
   self.eval();
-  const dist = createDistiller('tfkd', ctx(makeModel('resnet8'), [self]), { mode: 'self', alpha: 0.95, temperature: 20, multiplier: 1 });
+  const dist = createDistiller('tfkd', ctx(makeModel('resnet8'), [self]), { mode: 'self', alpha: 0.5, temperature: 4, multiplier: 1 });
   check('tfkd-self', dist, fitDistiller(dist, batcher(d, 32, 4), { steps: STEPS }));
 });
 

@@ -1,0 +1,38 @@
+// civt-step: one Co-advise (CivT) distillation step at 32×32, civet's side of
+// bench/reference/torch_bench.py --workload civt-step: student CivT-Ti (5,559,792 parameters at
+// 10 classes), frozen teachers torchvision resnet18 (11,181,642) and RedNet-26 (7,204,656) in
+// eval mode without gradients, loss CE(cls) + KL(conv ‖ CNN) + KL(inv ‖ INN) (batchmean, T = 1),
+// AdamW(lr 1e-3, weight decay 0.05 on every parameter, as the reference).
+import { randn, randint, F, manualSeed } from '../src/tensor';
+import { AdamW } from '../src/optim/adamw';
+import { createModel } from '../src/models/registry';
+import '../src/models';
+import '../src/distill';
+import { createDistiller } from '../src/distill/registry';
+import { registerWorkload, timeSteps } from '../src/bench/workloads';
+
+registerWorkload('civt-step', 'Co-advise step: CivT-Ti student, resnet18 + RedNet-26 teachers, AdamW', (a) => {
+  manualSeed(0);
+  const o = { numClasses: a.classes, imgSize: 32 };
+  const student = createModel('civt_tiny', o).to(a.device);
+  const cnn = createModel('resnet18', o).to(a.device);
+  const inn = createModel('rednet26', o).to(a.device);
+  const d = createDistiller('coadvise', { student, teachers: [cnn, inn], numClasses: a.classes, imgSize: 32, inChans: 3 }, {}).train();
+  const opt = new AdamW(student, { lr: 1e-3, weightDecay: 0.05 });
+  const x = randn([a.batch, 3, 32, 32], { device: a.device }).keep();
+  const y = randint(0, a.classes, [a.batch], { device: a.device }).keep();
+  const step = () => {
+    opt.zeroGrad();
+    const out = d.trainStep({ x, y }, { step: 0, epoch: 0, totalEpochs: 1, stepsPerEpoch: 1 });
+    Object.values(out.terms).reduce((s, t) => s.add(t)).backward();
+    opt.step();
+  };
+  const med = timeSteps(step, a.steps, 3);
+  const res = {
+    step_ms_median: med * 1e3, images_per_s: a.batch / med, params: student.numParameters(),
+    teacher_params: [cnn.numParameters(), inn.numParameters()],
+  };
+  void F;
+  opt.dispose(); d.dispose(); cnn.dispose(); inn.dispose(); x.dispose(); y.dispose();
+  return res;
+});
