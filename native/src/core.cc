@@ -2,6 +2,7 @@
 #include "common.h"
 #include <torch/cuda.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/autocast_mode.h>
 #include <deque>
 #include <mutex>
 #include <cstring>
@@ -481,6 +482,32 @@ CIVET_FN(setRngState) {
   gen.set_state(tensorArg(env, argv[0]));
   return undef(env);
 }
+// Autocast (mixed precision) on a device type: ops that autocast lists run in `dtype`.
+// setAutocast(deviceType 'cpu'|'cuda', enabled, dtypeCode); leaving the outermost scope clears
+// the cast cache, as torch.autocast's __exit__ does.
+CIVET_FN(setAutocast) {
+  std::string dev = strArg(env, argv[0], "device type");
+  bool on = boolArg(env, argv[1]);
+  auto dt = dtypeArg(env, argv[2]);
+  if (dev != "cpu" && dev != "cuda") throw JsError{"autocast: device type must be 'cpu' or 'cuda', got '" + dev + "'"};
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+  auto type = dev == "cpu" ? at::kCPU : at::kCUDA;
+  at::autocast::set_autocast_enabled(type, on);
+  if (on) at::autocast::set_autocast_dtype(type, dt);
+#else
+  if (dev == "cpu") {
+    at::autocast::set_cpu_enabled(on);
+    if (on) at::autocast::set_autocast_cpu_dtype(dt);
+  } else {
+    at::autocast::set_enabled(on);
+    if (on) at::autocast::set_autocast_gpu_dtype(dt);
+  }
+#endif
+  if (on) at::autocast::increment_nesting();
+  else if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+  return undef(env);
+}
+
 CIVET_FN(buildInfo) {
   napi_value o;
   napi_create_object(env, &o);
@@ -505,7 +532,7 @@ void initCore(napi_env env, napi_value exports) {
       {"setNumThreads", setNumThreads}, {"getNumThreads", getNumThreads}, {"manualSeed", manualSeed},
       {"cudaAvailable", cudaAvailable}, {"cudaDeviceCount", cudaDeviceCount}, {"cudaSynchronize", cudaSynchronize},
       {"newGenerator", newGenerator}, {"getRngState", getRngState}, {"setRngState", setRngState},
-      {"buildInfo", buildInfo},
+      {"buildInfo", buildInfo}, {"setAutocast", setAutocast},
   };
   registerAll(env, exports, list, sizeof(list) / sizeof(list[0]));
 }

@@ -32,7 +32,8 @@ inference read-out) on the run's evaluation data.`,
     const ck = readCheckpoint(path.join(runDir, 'checkpoints', v.checkpoint));
     d.loadStateDict(ck.weights, { source: path.join(runDir, 'checkpoints', v.checkpoint, 'model.safetensors') });
     disposeCheckpoint(ck);
-    const r = evaluate(d, cfg, data);
+    if (cfg.run.device !== 'cpu') { d.to(cfg.run.device); for (const t of teachers) (t as any).to?.(cfg.run.device); }
+    const r = evaluate(d, cfg, data, cfg.run.device);
     process.stdout.write(`${cfg.run.name} (${v.checkpoint}, step ${ck.state.step}): top-1 ${(100 * r.top1).toFixed(2)}%  top-5 ${(100 * r.top5).toFixed(2)}%  loss ${r.loss.toFixed(4)}  ECE ${r.ece.toFixed(4)}  (${r.n} images)\n`);
     return 0;
   },

@@ -7,3 +7,4 @@ import './methods/classic';
 import './conformance_part2';
 import './conformance_part1';
 import './methods/crossarch';
+import './methods/tas';

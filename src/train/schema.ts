@@ -46,6 +46,8 @@ export const ConfigSchema = z.object({
     seed: nonNegInt.default(0),
     deterministic: z.boolean().default(false),
     threads: posInt.optional(),
+    /** 'cpu', 'cuda' or 'cuda:N' */
+    device: z.string().regex(/^(cpu|cuda(:\d+)?)$/, "expected 'cpu', 'cuda' or 'cuda:N'").default('cpu'),
   }).strict(),
   student: z.object({ model: z.string(), options }).strict(),
   teachers: z.array(Teacher).default([]),

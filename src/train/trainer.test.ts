@@ -127,6 +127,20 @@ test('NaN in the loss: stop names the step and the term; skip counts it and goes
   assert.ok(Number.isFinite(s.loss));
 });
 
+test('bf16 autocast trains where the CPU supports it, and is refused with a reason where not', async () => {
+  const dir = tmp();
+  const { bf16Supported } = await import('../tensor');
+  if (bf16Supported()) {
+    const s = await train(tinyConfig('bf16', { epochs: 1, precision: 'bf16' }), { out: dir, quiet: true });
+    assert.ok(Number.isFinite(s.loss));
+  } else {
+    await assert.rejects(train(tinyConfig('bf16', { epochs: 1, precision: 'bf16' }), { out: dir, quiet: true }), /precision: bf16 needs a CUDA device or a CPU with AVX-512 BF16/);
+  }
+  if (!require('../tensor').cudaAvailable()) {
+    await assert.rejects(train(tinyConfig('gpu', { run: { name: 'gpu', device: 'cuda:0' } }), { out: dir, quiet: true }), /run\.device: 'cuda:0' asked for/);
+  }
+});
+
 test('civet report compares two runs in one HTML page', async () => {
   const dir = tmp();
   const a = await train(tinyConfig('first', { epochs: 1 }), { out: dir, quiet: true });

@@ -2,7 +2,7 @@
 // report out. The CLI and the programmatic API call the same train().
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Tensor, tidy, noGrad, manualSeed, setNumThreads, getNumThreads, getRngState, setRngState, fromTypedArray } from '../tensor';
+import { Tensor, tidy, noGrad, manualSeed, setNumThreads, getNumThreads, getRngState, setRngState, fromTypedArray, autocast, bf16Supported, cudaAvailable } from '../tensor';
 import { createModel } from '../models/registry';
 import { createDistiller } from '../distill/registry';
 import type { Distiller } from '../distill/distiller';
@@ -62,7 +62,12 @@ export async function train(config: string | object | null, opts: TrainOptions =
       throw new ConfigError(`run directory ${runDir} already has checkpoints: resume it with --resume ${runDir}, or choose another run.name/--out`);
     }
   }
-  if (cfg.precision === 'bf16') throw new ConfigError(`${source}: precision: bf16 autocast is not available in civet's libtorch binding yet; use fp32`);
+  const device = cfg.run.device;
+  if (device !== 'cpu' && !cudaAvailable()) throw new ConfigError(`${source}: run.device: '${device}' asked for, but this civet build has no CUDA device (build with LIBTORCH pointing at a CUDA libtorch)`);
+  if (cfg.precision === 'bf16' && !bf16Supported(device)) {
+    throw new ConfigError(`${source}: precision: bf16 needs a CUDA device or a CPU with AVX-512 BF16/AMX; this ${device} has neither (use fp32)`);
+  }
+  const amp = { enabled: cfg.precision === 'bf16', device: (device === 'cpu' ? 'cpu' : 'cuda') as 'cpu' | 'cuda', dtype: 'bfloat16' as const };
   // Paths in a config are relative to its file; the run's config.json stores them absolute, so
   // --resume and `civet eval` work from any directory.
   if (!opts.resume) cfg = absolutePaths(cfg, typeof config === 'string' ? path.dirname(path.resolve(config)) : process.cwd());
@@ -79,9 +84,11 @@ export async function train(config: string | object | null, opts: TrainOptions =
   manualSeed(cfg.run.seed);
   const data = await loadRunData(cfg, baseDir);
   const shape = { numClasses: data.numClasses, imgSize: cfg.data.imgSize, inChans: cfg.data.channels };
-  const student = createModel(cfg.student.model, { ...shape, ...cfg.student.options });
+  const student = createModel(cfg.student.model, { ...shape, ...cfg.student.options }).to(device);
   const teachers = cfg.teachers.map((t, i) => buildTeacher(t, i, shape, baseDir));
+  for (const t of teachers) if (typeof (t as any).to === 'function') (t as any).to(device);
   const distiller: Distiller = createDistiller(cfg.method.name, { student, teachers, numClasses: data.numClasses, imgSize: cfg.data.imgSize, inChans: cfg.data.channels }, cfg.method.options);
+  if (device !== 'cpu') distiller.to(device);   // the method's own modules (projectors, exits) too
   const groups = paramGroupsWeightDecay(distiller, cfg.optimizer.weightDecay);
   const o = cfg.optimizer;
   const optimizer: Optimizer<any> = o.name === 'sgd'
@@ -149,7 +156,10 @@ export async function train(config: string | object | null, opts: TrainOptions =
       for await (const b of loader) {
         const ctx = { step, epoch, totalEpochs: cfg.epochs, stepsPerEpoch };
         const termValues = tidy(() => {
-          const out = distiller.trainStep({ x: b.x, y: b.y, soft: b.soft, indices: b.indices }, ctx);
+          const onDev = (t?: Tensor) => (t && device !== 'cpu' ? t.to({ device }) : t);
+          const batch = { x: onDev(b.x)!, y: onDev(b.y)!, soft: onDev(b.soft), indices: b.indices };
+          // forward and loss under autocast when precision is bf16; backward outside it
+          const out = autocast(() => distiller.trainStep(batch, ctx), amp);
           if (cfg.numerics.injectNanAtStep === step) {
             const k = Object.keys(out.terms)[0];
             out.terms[k] = out.terms[k].mul(NaN);
@@ -206,9 +216,9 @@ export async function train(config: string | object | null, opts: TrainOptions =
       if (loader.state().sampler.epoch === epoch) loader.setEpoch(epoch + 1);
       epoch++;
       if (epoch % cfg.eval.everyEpochs === 0 || epoch === cfg.epochs) {
-        const r = evaluate(distiller, cfg, data);
+        const r = evaluate(distiller, cfg, data, device);
         const rec: Record<string, unknown> = { kind: 'eval', epoch: epoch - 1, step, ...r };
-        if (ema) rec.top1Ema = ema.withAveraged(distiller.student, () => evaluate(distiller, cfg, data).top1);
+        if (ema) rec.top1Ema = ema.withAveraged(distiller.student, () => evaluate(distiller, cfg, data, device).top1);
         metrics.append(rec as any);
         tb.addScalars({ 'eval/top1': r.top1, 'eval/top5': r.top5, 'eval/loss': r.loss, 'eval/ece': r.ece }, step);
         progress?.log(`epoch ${epoch}/${cfg.epochs}: top-1 ${(100 * r.top1).toFixed(2)}%, top-5 ${(100 * r.top5).toFixed(2)}%, loss ${r.loss.toFixed(4)}, ECE ${r.ece.toFixed(4)}`);
@@ -224,7 +234,7 @@ export async function train(config: string | object | null, opts: TrainOptions =
   }
 
   // ---- summary and report --------------------------------------------------------------------
-  const final = evaluate(distiller, cfg, data);
+  const final = evaluate(distiller, cfg, data, device);
   const wall = wallBefore + (Date.now() - t0) / 1000;
   const summary: TrainSummary = {
     name: cfg.run.name, runDir, method: cfg.method.name, student: cfg.student.model, model: cfg.student.model,
@@ -252,14 +262,14 @@ function absolutePaths(c: Config, base: string): Config {
   };
 }
 
-export function evaluate(model: { predict(x: Tensor): Tensor; train(m?: boolean): unknown; training: boolean }, cfg: Config, data: RunData): EvalResult {
+export function evaluate(model: { predict(x: Tensor): Tensor; train(m?: boolean): unknown; training: boolean }, cfg: Config, data: RunData, device = 'cpu'): EvalResult {
   const was = model.training;
   model.train(false);
   const acc = new EvalAccumulator(data.numClasses);
   try {
     for (const b of evalBatches(cfg, data)) {
       tidy(() => noGrad(() => {
-        const logits = model.predict(b.x).to('float32');
+        const logits = model.predict(device === 'cpu' ? b.x : b.x.to({ device })).to({ dtype: 'float32', device: 'cpu' });
         acc.add(logits.toTypedArray() as Float32Array, b.labels);
       }));
       b.x.dispose(); b.y.dispose();

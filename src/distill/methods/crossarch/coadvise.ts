@@ -7,11 +7,14 @@ import { registerMethod } from '../../registry';
 import { coadviseTerms } from '../../losses/crossarch';
 import type { Classifier } from '../../../models/registry';
 
+/** Inference read-out: 'mean3' = (cls + conv + inv)/3 as the official code (default); 'cls' = the paper's class token; or one distilled head. */
+export type CoadviseReadout = 'mean3' | 'cls' | 'conv' | 'inv';
+
 interface CivtLike extends Classifier { forwardHeads(x: Tensor): { cls: Tensor; conv: Tensor; inv: Tensor } }
 
 export class CoAdvise extends Distiller {
   readonly method = 'coadvise';
-  constructor(student: Classifier, cnn: Teacher, inn: Teacher, readonly o: { temperature: number; weights: [number, number, number] }) {
+  constructor(student: Classifier, cnn: Teacher, inn: Teacher, readonly o: { temperature: number; weights: [number, number, number]; readout: CoadviseReadout }) {
     super(student, [cnn, inn]);
     if (typeof (student as any).forwardHeads !== 'function' || !('head_inv' in (student as any))) {
       throw new Error(`coadvise: the student must be a CivT model (civt_tiny/small/base) with class, conv and inv heads`);
@@ -23,20 +26,26 @@ export class CoAdvise extends Distiller {
     const t = coadviseTerms(h, b.y, teacherLogits(this.teachers[0], b.x), teacherLogits(this.teachers[1], b.x), this.o.temperature, b.soft);
     const [w0, w1, w2] = this.o.weights;
     return {
-      logits: h.cls.add(h.conv).add(h.inv).div(3),
+      logits: readout3(h, this.o.readout),
       terms: { ce: t.ce.mul(w0), kd_conv: t.kd_conv.mul(w1), kd_inv: t.kd_inv.mul(w2) },
     };
   }
+  override predict(x: Tensor): Tensor { return readout3((this.student as CivtLike).forwardHeads(x), this.o.readout); }
+}
+
+function readout3(h: { cls: Tensor; conv: Tensor; inv: Tensor }, r: CoadviseReadout): Tensor {
+  return r === 'mean3' ? h.cls.add(h.conv).add(h.inv).div(3) : h[r];
 }
 
 registerMethod({
   name: 'coadvise',
   summary: 'Co-advise/CivT: CNN teacher → conv-token head, INN teacher → inv-token head, labels → class head',
   teachers: [2, 2],
-  defaults: { temperature: 1, weights: [1, 1, 1] },
+  defaults: { temperature: 1, weights: [1, 1, 1], readout: 'mean3' },
   validate(o) {
     if (!((o.temperature as number) > 0)) throw new Error(`coadvise: temperature must be > 0, got ${o.temperature}`);
     if (!Array.isArray(o.weights) || o.weights.length !== 3) throw new Error('coadvise: weights must be [ce, kd_conv, kd_inv]');
+    if (!['mean3', 'cls', 'conv', 'inv'].includes(o.readout as string)) throw new Error(`coadvise: readout must be 'mean3', 'cls', 'conv' or 'inv', got '${o.readout}'`);
     return o;
   },
   create: (ctx, o) => new CoAdvise(ctx.student, ctx.teachers[0], ctx.teachers[1], o as any),

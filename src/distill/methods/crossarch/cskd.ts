@@ -37,7 +37,7 @@ function findClassifier(m: Module): Linear {
 
 export class Cskd extends Distiller {
   readonly method = 'cskd';
-  constructor(student: Classifier, teacher: Teacher, readonly o: { alpha: number; weight: number; deitType: 'hard' | 'soft'; cskdType: 'hard' | 'soft'; tau: number; decay: CskdDecay; labelSmoothing: number }) {
+  constructor(student: Classifier, teacher: Teacher, readonly o: { alpha: number; weight: number; deitType: 'hard' | 'soft'; cskdType: 'hard' | 'soft'; tau: number; decay: CskdDecay; labelSmoothing: number; readout: 'mean3' | 'cls' }) {
     super(requireDistilled(student, 'cskd'), [teacher]);
     if (!(teacher instanceof Module)) throw new Error('cskd: the teacher must be a civet CNN (dense predictions need its features), not a TorchScript file');
   }
@@ -55,24 +55,26 @@ export class Cskd extends Distiller {
     const grid = (this.student as any).gridSize as [number, number];
     const dt = cskdDense(h.patches, dense, grid, { epoch: ctx.epoch, maxEpoch: ctx.totalEpochs, decay: this.o.decay, lossType: this.o.cskdType, temperature: this.o.tau });
     return {
-      logits: h.cls.add(h.dist).add(h.patches.mean(1)).div(3),
+      logits: this.readout(h),
       terms: { base: base.mul(1 - this.o.alpha), deit: deit.mul(this.o.alpha), cskd: dt.mul(this.o.weight) },
     };
   }
-  override predict(x: Tensor): Tensor {
-    const h = this.tokens(x);
-    return h.cls.add(h.dist).add(h.patches.mean(1)).div(3);
+  /** Inference: 'mean3' = (cls + dist + mean patch prediction)/3 as CSKD's code (default), 'cls' = class head. */
+  private readout(h: { cls: Tensor; dist: Tensor; patches: Tensor }): Tensor {
+    return this.o.readout === 'cls' ? h.cls : h.cls.add(h.dist).add(h.patches.mean(1)).div(3);
   }
+  override predict(x: Tensor): Tensor { return this.readout(this.tokens(x)); }
 }
 
 registerMethod({
   name: 'cskd',
   summary: 'CSKD: DeiT distillation plus dense teacher predictions fused local→global over training',
   teachers: [1, 1],
-  defaults: { alpha: 0.5, weight: 1, deitType: 'hard', cskdType: 'hard', tau: 1, decay: 'linear', labelSmoothing: 0.1 },
+  defaults: { alpha: 0.5, weight: 1, deitType: 'hard', cskdType: 'hard', tau: 1, decay: 'linear', labelSmoothing: 0.1, readout: 'mean3' },
   validate(o) {
     if (!['linear', 'x2', 'cos'].includes(o.decay as string)) throw new Error(`cskd: decay must be 'linear', 'x2' or 'cos', got '${o.decay}'`);
     for (const k of ['deitType', 'cskdType']) if (o[k] !== 'hard' && o[k] !== 'soft') throw new Error(`cskd: ${k} must be 'hard' or 'soft', got '${o[k]}'`);
+    if (o.readout !== 'mean3' && o.readout !== 'cls') throw new Error(`cskd: readout must be 'mean3' or 'cls', got '${o.readout}'`);
     return o;
   },
   create: (ctx, o) => new Cskd(ctx.student, ctx.teachers[0], o as any),

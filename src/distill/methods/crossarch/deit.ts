@@ -19,7 +19,7 @@ export function requireDistilled(student: Classifier, method: string): DeitHeads
 
 export class DeitDistiller extends Distiller {
   readonly method = 'deit';
-  constructor(student: Classifier, teacher: Teacher, readonly o: { type: 'hard' | 'soft'; alpha: number; tau: number; labelSmoothing: number }) {
+  constructor(student: Classifier, teacher: Teacher, readonly o: { type: 'hard' | 'soft'; alpha: number; tau: number; labelSmoothing: number; readout: 'mean' | 'cls' | 'dist' }) {
     super(requireDistilled(student, 'deit'), [teacher]);
   }
   trainStep(b: DistillBatch): TrainOutput {
@@ -27,18 +27,25 @@ export class DeitDistiller extends Distiller {
     const t = teacherLogits(this.teachers[0], b.x);
     const base = classificationLoss(h.cls, b.y, b.soft, this.o.labelSmoothing);
     const distill = this.o.type === 'hard' ? deitHard(h.dist, t) : deitSoft(h.dist, t, this.o.tau);
-    return { logits: h.cls.add(h.dist).div(2), terms: { base: base.mul(1 - this.o.alpha), distill: distill.mul(this.o.alpha) } };
+    return { logits: readout2(h, this.o.readout), terms: { base: base.mul(1 - this.o.alpha), distill: distill.mul(this.o.alpha) } };
   }
+  /** Inference: 'mean' = (cls + dist)/2 as DeiT's code (default), or one head. */
+  override predict(x: Tensor): Tensor { return readout2((this.student as DeitHeadsModel).forwardHeads(x), this.o.readout); }
+}
+
+function readout2(h: { cls: Tensor; dist: Tensor }, r: 'mean' | 'cls' | 'dist'): Tensor {
+  return r === 'mean' ? h.cls.add(h.dist).div(2) : h[r];
 }
 
 registerMethod({
   name: 'deit',
   summary: 'DeiT: distillation token supervised by the teacher (hard or soft), class token by the labels',
   teachers: [1, 1],
-  defaults: { type: 'hard', alpha: 0.5, tau: 1, labelSmoothing: 0.1 },
+  defaults: { type: 'hard', alpha: 0.5, tau: 1, labelSmoothing: 0.1, readout: 'mean' },
   validate(o) {
     if (o.type !== 'hard' && o.type !== 'soft') throw new Error(`deit: type must be 'hard' or 'soft', got '${o.type}'`);
     if (!((o.alpha as number) >= 0 && (o.alpha as number) <= 1)) throw new Error(`deit: alpha must be in [0, 1], got ${o.alpha}`);
+    if (!['mean', 'cls', 'dist'].includes(o.readout as string)) throw new Error(`deit: readout must be 'mean', 'cls' or 'dist', got '${o.readout}'`);
     return o;
   },
   create: (ctx, o) => new DeitDistiller(ctx.student, ctx.teachers[0], o as any),

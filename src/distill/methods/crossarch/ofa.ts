@@ -7,11 +7,11 @@
 // halving the resolution and doubling channels, the last one (or a 1×1 conv for the last stage)
 // to max(dim_s, dim_t); then pooling and a linear classifier. A token stage gets max(n-1-i, 1)
 // transformer blocks and reads the class token (the mean token when there is none).
-// civet deviation: ViT branches skip OFA's Swin-style patch merging (at 32 px the 8×8 grid
-// leaves nothing to merge); documented in docs/methods.md.
-import { Tensor, F } from '../../../tensor';
+// Token branches first merge patches Swin-style, merge_num = max(floor(log2(grid / 7)), 0) times
+// (OFAKD's rule: 14×14 → one merge to 7×7; an 8×8 grid at 32 px gets none), class tokens untouched.
+import { Tensor, F, cat } from '../../../tensor';
 import { Module, StageInfo, tapFeatures } from '../../../nn/module';
-import { Conv2d, BatchNorm2d, ReLU, Sequential, Linear, ModuleList, AdaptiveAvgPool2d, Flatten } from '../../../nn/layers';
+import { Conv2d, BatchNorm2d, ReLU, Sequential, Linear, ModuleList, AdaptiveAvgPool2d, Flatten, LayerNorm, GELU, Identity } from '../../../nn/layers';
 import { Block } from '../../../nn/layers/attention';
 import { Distiller, DistillBatch, TrainOutput, Teacher, teacherLogits } from '../../distiller';
 import { registerMethod } from '../../registry';
@@ -30,7 +30,43 @@ class TokenReadout extends Module {
   forward(x: Tensor): Tensor { return this.prefix > 0 ? x.select(1, 0) : x.mean(1); }
 }
 
-export function buildBranch(stage: StageInfo, i: number, n: number, dimT: number, numClasses: number, prefixTokens: number): Sequential {
+/**
+ * Swin-style patch merging on the patch tokens of [B, P+N, Din] (P prefix tokens pass through):
+ * 2×2 neighbours concatenated (Swin's order x0 = (0,0), x1 = (1,0), x2 = (0,1), x3 = (1,1);
+ * odd grids zero-padded) → LayerNorm(4·Din) → Linear(4·Din → Dout, no bias) → activation.
+ */
+export class PatchMerging extends Module {
+  readonly norm: LayerNorm;
+  readonly reduction: Linear;
+  readonly act: Module;
+  constructor(dimIn: number, dimOut: number, readonly prefix: number, gelu: boolean) {
+    super();
+    this.norm = this.module('norm', new LayerNorm(4 * dimIn));
+    this.reduction = this.module('reduction', new Linear(4 * dimIn, dimOut, { bias: false }));
+    this.act = this.module('act', gelu ? new GELU() : new Identity());
+  }
+  forward(x: Tensor): Tensor {
+    const [B, L, D] = x.shape;
+    const n = L - this.prefix;
+    const g = Math.round(Math.sqrt(n));
+    if (g * g !== n) throw new Error(`ofa: ${n} patch tokens are not a square grid`);
+    let m = x.slice(1, this.prefix, L).reshape(B, g, g, D);
+    if (g % 2) m = F.pad(m, [0, 0, 0, 1, 0, 1]);
+    const h = m.shape[1];
+    const at = (r: number, c: number) => m.slice(1, r, h, 2).slice(2, c, h, 2);
+    const merged = cat([at(0, 0), at(1, 0), at(0, 1), at(1, 1)], -1).reshape(B, (h / 2) * (h / 2), 4 * D);
+    const y = this.act.call(this.reduction.call(this.norm.call(merged)));
+    // class tokens pass through untouched (OFA: dim_s equals the student's width, so widths agree)
+    return this.prefix > 0 ? cat([x.slice(1, 0, this.prefix), y], 1) : y;
+  }
+}
+
+/** OFAKD's number of 2×2 merges for a token stage of L tokens: max(floor(log2(int(sqrt(L)) / 7)), 0). */
+export function mergeCount(tokens: number): number {
+  return Math.max(Math.floor(Math.log2(Math.floor(Math.sqrt(tokens)) / 7)), 0);
+}
+
+export function buildBranch(stage: StageInfo, i: number, n: number, dimT: number, numClasses: number, prefixTokens: number, tokens = 0): Sequential {
   const dimS = stage.channels;
   if (stage.layout === 'map') {
     const out = Math.max(dimS, dimT);
@@ -47,6 +83,9 @@ export function buildBranch(stage: StageInfo, i: number, n: number, dimT: number
     return body.append(new AdaptiveAvgPool2d(1)).append(new Flatten()).append(new Linear(out, numClasses));
   }
   const body = new Sequential();
+  const merges = mergeCount(tokens);
+  // first merge D → dim_s with GELU; later ones GELU except the last (a single merge keeps GELU)
+  for (let k = 0; k < merges; k++) body.append(new PatchMerging(dimS, dimS, prefixTokens, merges === 1 || k < merges - 1));
   for (let k = 0; k < Math.max(n - 1 - i, 1); k++) body.append(new Block(dimS, { numHeads: 4, mlpRatio: 4, qkvBias: false }));
   return body.append(new TokenReadout(prefixTokens)).append(new Linear(dimS, numClasses));
 }
@@ -66,7 +105,9 @@ export class Ofa extends Distiller {
       : teacher instanceof Module && typeof (teacher as any).stages === 'function' ? (teacher as any).stages().slice(-1)[0].channels : all[all.length - 1].channels;
     const prefix = (student as any).numPrefixTokens ?? ((student as any).cls_token ? 1 : 0);
     this.stageNames = picked.map((s) => s.name);
-    this.branches = this.module('branches', new ModuleList(picked.map((s) => buildBranch(s, all.indexOf(s), all.length, dimT, numClasses, prefix))));
+    const grid = (student as any).gridSize as [number, number] | undefined;
+    const tokens = grid ? prefix + grid[0] * grid[1] : 0;
+    this.branches = this.module('branches', new ModuleList(picked.map((s) => buildBranch(s, all.indexOf(s), all.length, dimT, numClasses, prefix, tokens))));
   }
   private epsAt(i: number): number { return this.o.eps.length === 1 ? this.o.eps[0] : this.o.eps[i]; }
   trainStep(b: DistillBatch): TrainOutput {

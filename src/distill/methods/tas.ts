@@ -1,0 +1,228 @@
+// TAS (Li, Wang, Yan, Ding, Gao, Xia; arXiv 2410.12342): distilling an arbitrary teacher into an
+// arbitrary student through a hybrid ASSISTANT. No official code was released (methods.md §5), so
+// this is a configurable composition of what the abstract and the seed notes establish; every
+// default below is TO BE CONFIRMED FROM THE PAPER PDF.
+//
+// Assistant = the student's early stages (shared weights: the student's own forward pass up to
+// stage `split`) → L2G module (1×1 projection to the teacher's width at stage `teacherStage`,
+// resize to that stage's resolution, learned positional encoding, one multi-head self-attention
+// block over the positions) → the teacher's later stages re-built with the teacher's module type
+// (CNN teacher: residual 3×3 conv blocks with the teacher's widths and strides, fresh weights)
+// → global pooling → linear classifier.
+//
+// Loss = L(T→S) + L(T→A) + L(A→S), each L = OFA logit loss (ε, methods.md §4.1) + InfoNCE between
+// spatially smoothed (average-pooled) final features projected to a common width; plus CE on
+// the student and the assistant. The source side of each relation is detached (teacher is frozen
+// anyway; the assistant teaches the student without being pulled towards it).
+//
+// Supported: CNN teacher → ViT/DeiT/CivT student and CNN teacher → CNN student. The assistant and
+// the projectors are owned by the distiller (trained, saved with the run, discarded at inference).
+import { Tensor, F, noGrad, zeros } from '../../tensor';
+import { Module, StageInfo, tapFeatures } from '../../nn/module';
+import { Conv2d, Linear, Block, Sequential, ModuleList } from '../../nn/layers';
+import { CifarBasicBlock } from '../../models/cifar_resnet';
+import { truncNormalStd_ } from '../../models/vit';
+import { Distiller, DistillBatch, TrainOutput, Teacher } from '../distiller';
+import { registerMethod } from '../registry';
+import { classificationLoss } from '../losses/common';
+import { tokensToMap, spatialSmooth, tasPairLoss } from '../losses/tas';
+import type { Classifier } from '../../models/registry';
+
+export interface TasOptions {
+  /** 1-based student stage after which the assistant branches off; 0 = middle stage (TBC) */
+  split: number;
+  /** 1-based teacher stage whose input the L2G output stands for; 0 = same relative depth as split (TBC) */
+  teacherStage: number;
+  /** OFA exponent ε (TBC; OFA's pair-dependent 1–1.5) */
+  eps: number;
+  ofaTemperature: number;
+  /** InfoNCE temperature (TBC: 0.07 or 0.1 usual; not given in the abstract) */
+  nceTemperature: number;
+  /** spatial smoothing: average-pool the final features to poolSize × poolSize before the projector (TBC) */
+  poolSize: number;
+  /** width of the common InfoNCE embedding */
+  embedDim: number;
+  /** heads of the L2G self-attention (falls back to a divisor of the width) */
+  l2gHeads: number;
+  /** relations used, any of 'ts', 'ta', 'as' */
+  pairs: string[];
+  wGt: number;
+  wAssistantGt: number;
+  wOfa: number;
+  wNce: number;
+  labelSmoothing: number;
+}
+
+const STEM = /^(act1|stem|conv1|bn1|relu)$/;
+/** The stages OFA/TAS branch from: token stages, and map stages that are not the stem. */
+export function bodyStages(m: Classifier): StageInfo[] {
+  if (typeof (m as any).stages !== 'function') throw new Error(`tas: ${m.constructor.name} does not list its stages()`);
+  const all = m.stages();
+  return all.filter((s, i) => s.layout === 'tokens' || !(STEM.test(s.name) && i === 0));
+}
+
+function headsFor(dim: number, want: number): number {
+  for (let h = want; h > 1; h--) if (dim % h === 0) return h;
+  return 1;
+}
+
+/** L2G: local-to-global bridge, projection + resize + positional encoding + one MHSA block. */
+export class L2G extends Module {
+  readonly proj: Conv2d;
+  readonly pos_embed: Tensor;
+  readonly attn: Block;
+  constructor(cin: number, readonly cout: number, readonly size: [number, number], heads: number) {
+    super();
+    this.proj = this.module('proj', new Conv2d(cin, cout, 1));
+    this.pos_embed = this.param('pos_embed', zeros([1, size[0] * size[1], cout]));
+    truncNormalStd_(this.pos_embed, 0.02);
+    this.attn = this.module('attn', new Block(cout, { numHeads: headsFor(cout, heads), mlpRatio: 4, qkvBias: true }));
+  }
+  forward(x: Tensor): Tensor {
+    let y = this.proj.call(x);
+    const [h, w] = this.size;
+    if (y.shape[2] !== h || y.shape[3] !== w) {
+      y = y.shape[2] >= h && y.shape[3] >= w ? F.adaptive_avg_pool2d(y, [h, w]) : F.interpolate(y, { size: [h, w], mode: 'bilinear', align_corners: false });
+    }
+    const B = y.shape[0];
+    const t = this.attn.call(y.flatten(2).permute(0, 2, 1).add(this.pos_embed));   // [B, h·w, C]
+    return t.permute(0, 2, 1).reshape(B, this.cout, h, w);
+  }
+}
+
+/** The assistant's own part: L2G, then teacher-type stages, then pooling and a classifier. */
+export class AssistantTail extends Module {
+  readonly l2g: L2G;
+  readonly stages: Sequential;
+  readonly head: Linear;
+  readonly outChannels: number;
+  constructor(cin: number, teacherStages: StageInfo[], from: number, imgSize: number, numClasses: number, heads: number) {
+    super();
+    const t0 = teacherStages[from];
+    const side = Math.max(1, Math.round(imgSize / t0.stride));
+    this.l2g = this.module('l2g', new L2G(cin, t0.channels, [side, side], heads));
+    this.stages = this.module('stages', new Sequential());
+    let c = t0.channels;
+    for (let j = from + 1; j < teacherStages.length; j++) {
+      const s = teacherStages[j];
+      const stride = Math.max(1, Math.round(s.stride / teacherStages[j - 1].stride));
+      this.stages.append(new CifarBasicBlock(c, s.channels, stride));
+      c = s.channels;
+    }
+    this.outChannels = c;
+    this.head = this.module('head', new Linear(c, numClasses));
+  }
+  /** {feature map, logits} */
+  run(x: Tensor): { feat: Tensor; logits: Tensor } {
+    const f = this.stages.call(this.l2g.call(x));
+    return { feat: f, logits: this.head.call(f.mean([2, 3])) };
+  }
+  forward(x: Tensor): Tensor { return this.run(x).logits; }
+}
+
+/** Smoothing + linear projection to the common InfoNCE width. */
+class Embed extends Module {
+  readonly fc: Linear;
+  constructor(channels: number, readonly poolSize: number, dim: number, side: number) {
+    super();
+    const p = Math.min(poolSize, side);
+    this.fc = this.module('fc', new Linear(channels * p * p, dim));
+  }
+  forward(f: Tensor): Tensor { return this.fc.call(spatialSmooth(f, this.poolSize)); }
+}
+
+export class Tas extends Distiller {
+  readonly method = 'tas';
+  readonly assistant: AssistantTail;
+  readonly embeds: ModuleList;
+  private readonly splitName: string;
+  private readonly lastName: string;
+  private readonly teacherLast: string;
+  private readonly prefix: number;
+  constructor(student: Classifier, teacher: Teacher, numClasses: number, imgSize: number, readonly o: TasOptions) {
+    super(student, [teacher]);
+    if (!(teacher instanceof Module) || typeof (teacher as any).stages !== 'function') {
+      throw new Error('tas: the teacher must be a civet model with stages() (its features feed the InfoNCE loss and shape the assistant)');
+    }
+    const ts = bodyStages(teacher as Classifier);
+    if (ts.some((s) => s.layout !== 'map')) throw new Error('tas: only CNN teachers are supported so far (the assistant mirrors the teacher with convolution stages)');
+    const ss = bodyStages(student);
+    const split = o.split || Math.max(1, Math.floor(ss.length / 2));
+    if (!Number.isInteger(split) || split < 1 || split > ss.length) {
+      throw new Error(`tas: split ${split} does not exist (the student has ${ss.length} stages: ${ss.map((s) => s.name).join(', ')})`);
+    }
+    const tStage = o.teacherStage || Math.min(ts.length, Math.max(1, Math.round((split / ss.length) * ts.length)));
+    if (!Number.isInteger(tStage) || tStage < 1 || tStage > ts.length) {
+      throw new Error(`tas: teacherStage ${tStage} does not exist (the teacher has ${ts.length} stages: ${ts.map((s) => s.name).join(', ')})`);
+    }
+    this.prefix = (student as any).numPrefixTokens ?? 0;
+    this.splitName = ss[split - 1].name;
+    this.lastName = ss[ss.length - 1].name;
+    this.teacherLast = ts[ts.length - 1].name;
+    // the assistant's L2G output plays the teacher's stage `tStage` output; later teacher stages follow
+    this.assistant = this.module('assistant', new AssistantTail(ss[split - 1].channels, ts, tStage - 1, imgSize, numClasses, o.l2gHeads));
+    const sideOf = (s: StageInfo) => Math.max(1, Math.round(imgSize / s.stride));
+    const tLast = ts[ts.length - 1], sLast = ss[ss.length - 1];
+    const aSide = Math.max(1, Math.round(imgSize / tLast.stride));
+    this.embeds = this.module('embeds', new ModuleList([
+      new Embed(tLast.channels, o.poolSize, o.embedDim, sideOf(tLast)),        // teacher
+      new Embed(sLast.channels, o.poolSize, o.embedDim, sideOf(sLast)),        // student
+      new Embed(this.assistant.outChannels, o.poolSize, o.embedDim, aSide),    // assistant
+    ]));
+  }
+
+  private grid(): [number, number] | undefined { return (this.student as any).gridSize; }
+
+  trainStep(b: DistillBatch): TrainOutput {
+    const names = this.splitName === this.lastName ? [this.splitName] : [this.splitName, this.lastName];
+    const { result: logits, features } = tapFeatures(this.student, names, () => this.student.call(b.x) as Tensor);
+    const teacher = this.teachers[0] as Classifier;
+    const t = noGrad(() => {
+      const r = tapFeatures(teacher, [this.teacherLast], () => teacher.call(b.x) as Tensor);
+      return { logits: r.result, feat: r.features.get(this.teacherLast)! };
+    });
+    const a = this.assistant.run(tokensToMap(features.get(this.splitName)!, this.prefix, this.grid()));
+    const sFeat = tokensToMap(features.get(this.lastName)!, this.prefix, this.grid());
+    const [eT, eS, eA] = [0, 1, 2].map((i) => this.embeds.at(i));
+    const T = { logits: t.logits, embed: eT.call(t.feat) };
+    const S = { logits, embed: eS.call(sFeat) };
+    const A = { logits: a.logits, embed: eA.call(a.feat) };
+    const detach = (x: { logits: Tensor; embed: Tensor }) => ({ logits: x.logits.detach(), embed: x.embed.detach() });
+    const target = b.soft ?? b.y;
+    const lo = { eps: this.o.eps, ofaTemperature: this.o.ofaTemperature, nceTemperature: this.o.nceTemperature };
+    const terms: Record<string, Tensor> = {
+      gt: classificationLoss(logits, b.y, b.soft, this.o.labelSmoothing).mul(this.o.wGt),
+      gt_a: classificationLoss(a.logits, b.y, b.soft, this.o.labelSmoothing).mul(this.o.wAssistantGt),
+    };
+    // the teacher's embedding is trainable through its projector (eT), so it is not detached in
+    // T→S / T→A: the projector learns a space both sides can meet in (as CRD's embedding heads)
+    const rel: Record<string, [typeof T, typeof T]> = { ts: [T, S], ta: [T, A], as: [detach(A), S] };
+    for (const p of this.o.pairs) {
+      const [src, dst] = rel[p];
+      const l = tasPairLoss(src, dst, target, lo);
+      terms[`ofa_${p}`] = l.ofa.mul(this.o.wOfa);
+      terms[`nce_${p}`] = l.nce.mul(this.o.wNce);
+    }
+    return { logits, terms };
+  }
+}
+
+registerMethod({
+  name: 'tas',
+  summary: 'TAS: hybrid assistant (student early stages + L2G + teacher-type stages), OFA + InfoNCE three ways (defaults TBC from the paper)',
+  teachers: [1, 1],
+  defaults: {
+    split: 0, teacherStage: 0, eps: 1, ofaTemperature: 1, nceTemperature: 0.1, poolSize: 2, embedDim: 128, l2gHeads: 4,
+    pairs: ['ts', 'ta', 'as'], wGt: 1, wAssistantGt: 1, wOfa: 1, wNce: 1, labelSmoothing: 0,
+  },
+  validate(o) {
+    const pairs = o.pairs as string[];
+    if (!Array.isArray(pairs) || pairs.length === 0 || pairs.some((p) => !['ts', 'ta', 'as'].includes(p))) {
+      throw new Error(`tas: pairs must be a non-empty list of 'ts', 'ta', 'as', got ${JSON.stringify(pairs)}`);
+    }
+    for (const k of ['nceTemperature', 'ofaTemperature', 'eps']) if (!((o[k] as number) > 0)) throw new Error(`tas: ${k} must be > 0, got ${o[k]}`);
+    for (const k of ['poolSize', 'embedDim', 'l2gHeads']) if (!(Number.isInteger(o[k]) && (o[k] as number) >= 1)) throw new Error(`tas: ${k} must be a positive integer, got ${o[k]}`);
+    return o;
+  },
+  create: (ctx, o) => new Tas(ctx.student, ctx.teachers[0], ctx.numClasses, ctx.imgSize, o as TasOptions),
+});
