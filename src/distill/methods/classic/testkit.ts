@@ -44,9 +44,9 @@ export function makeModel(name: string): Classifier {
 }
 
 /** A teacher trained with CE for `steps` steps; returns it in eval mode with its test accuracy. */
-export function trainTeacher(d: Data, name = 'resnet14', steps = 150): { teacher: Classifier; acc: number } {
+export function trainTeacher(d: Data, name = 'resnet14', steps = 150, lr = 0.05): { teacher: Classifier; acc: number } {
   const teacher = makeModel(name);
-  fitDistiller(new CrossEntropyOnly(teacher), batcher(d, 32, 99), { steps, lr: 0.05 });
+  fitDistiller(new CrossEntropyOnly(teacher), batcher(d, 32, 99), { steps, lr });
   teacher.eval();
   return { teacher, acc: accuracy((x) => teacher.call(x), d.xTest, d.yTest) };
 }

@@ -3,13 +3,14 @@
 // wide margin and every named loss term must fall.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadData, batcher, trainTeacher, firstLast } from '../classic/testkit';
+import { loadData, batcher, trainTeacher, firstLast, makeModel } from '../classic/testkit';
+import { CrossEntropyOnly } from '../ce';
 import { fitDistiller, accuracy } from '../classic/_common';
 import { createDistiller } from '../../registry';
 import { createModel, Classifier } from '../../../models/registry';
 import { Module } from '../../../nn/module';
 import '../../index';
-import { Tensor, F, keep } from '../../../tensor';
+import { Tensor, F, keep, noGrad } from '../../../tensor';
 
 // 32×32 (Fashion-MNIST resized): involution strides and 4-pixel patches divide it evenly
 const raw = loadData(60, 30, 3);
@@ -22,10 +23,15 @@ test('teachers: a CNN and an involution network learn the subset', () => {
   const c = trainTeacher(data, 'resnet14', 150);
   // RedNet-26 (7.2M parameters) barely starts learning in a few dozen steps on 300 images; the
   // Co-advise test needs its logits as a signal, not its accuracy.
-  const i = trainTeacher(data, 'rednet26', 40);
-  cnn = c.teacher; inn = i.teacher;
+  // At SGD lr 0.05 (trainTeacher's) it diverges to non-finite logits on this subset; 0.02 is stable.
+  inn = makeModel('rednet26');
+  fitDistiller(new CrossEntropyOnly(inn), batcher(data, 32, 99), { steps: 40, lr: 0.02 });
+  inn.eval();
+  const innAcc = accuracy((x) => inn.call(x), data.xTest, data.yTest);
+  cnn = c.teacher;
   assert.ok(c.acc > 0.45, `CNN teacher accuracy ${c.acc}`);
-  assert.ok(Number.isFinite(i.acc));
+  const innSum = noGrad(() => inn.call(data.xTest).sum().item());
+  assert.ok(Number.isFinite(innSum) && Number.isFinite(innAcc), `INN teacher logits are not finite (accuracy ${innAcc})`);
 });
 
 function check(method: string, student: Classifier, teachers: Classifier[], options: Record<string, unknown>, steps = 150, minAcc = 0.3): void {
