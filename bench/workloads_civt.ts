@@ -3,7 +3,7 @@
 // 10 classes), frozen teachers torchvision resnet18 (11,181,642) and RedNet-26 (7,204,656) in
 // eval mode without gradients, loss CE(cls) + KL(conv ‖ CNN) + KL(inv ‖ INN) (batchmean, T = 1),
 // AdamW(lr 1e-3, weight decay 0.05 on every parameter, as the reference).
-import { randn, randint, F, manualSeed } from '../src/tensor';
+import { randn, randint, F, manualSeed, tidy } from '../src/tensor';
 import { AdamW } from '../src/optim/adamw';
 import { createModel } from '../src/models/registry';
 import '../src/models';
@@ -23,8 +23,12 @@ registerWorkload('civt-step', 'Co-advise step: CivT-Ti student, resnet18 + RedNe
   const y = randint(0, a.classes, [a.batch], { device: a.device }).keep();
   const step = () => {
     opt.zeroGrad();
-    const out = d.trainStep({ x, y }, { step: 0, epoch: 0, totalEpochs: 1, stepsPerEpoch: 1 });
-    Object.values(out.terms).reduce((s, t) => s.add(t)).backward();
+    const loss = tidy(() => {
+      const out = d.trainStep({ x, y }, { step: 0, epoch: 0, totalEpochs: 1, stepsPerEpoch: 1 });
+      return Object.values(out.terms).reduce((s, t) => s.add(t));
+    });
+    loss.backward();
+    loss.dispose();
     opt.step();
   };
   const med = timeSteps(step, a.steps, 3);

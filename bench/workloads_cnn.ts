@@ -16,8 +16,10 @@ registerWorkload('resnet18-32', 'torchvision resnet18 (10 classes, 32 px) train 
   const y = randint(0, a.classes, [a.batch], { device: a.device }).keep();
   const step = () => {
     opt.zeroGrad();
-    const loss = F.cross_entropy(model.call(x), y);
+    // forward in its own scope, so backward can free activations as it goes (as Python's refcounts do)
+    const loss = tidy(() => F.cross_entropy(model.call(x), y));
     loss.backward();
+    loss.dispose();
     opt.step();
   };
   const med = timeSteps(step, a.steps, 3);

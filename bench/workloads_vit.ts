@@ -28,7 +28,8 @@ export interface VitTi32 {
 export function vitTi32Step(batch: number, seed = 0, device = 'cpu', classes = 10): VitTi32 {
   manualSeed(seed);
   const args: TorchvisionVitArgs = { ...VIT_TI32, num_classes: classes };
-  const model = createModel('vit_tiny', torchvisionVitOptions(args)).to(device).train();
+  // (inside tidy: Module.to leaves one stray handle per parameter behind otherwise)
+  const model = tidy(() => createModel('vit_tiny', torchvisionVitOptions(args)).to(device).train());
   const opt = new AdamW(model, { lr: 1e-3, weightDecay: 0.05 });
   const x = randn([batch, 3, 32, 32], { device }).keep();
   const y = randint(0, classes, [batch], { device }).keep();

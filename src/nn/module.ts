@@ -1,7 +1,7 @@
 // Module: parameters, buffers and children registered by name, so state-dict keys are dotted
 // paths exactly as in PyTorch/timm. Children are invoked with `call()` so forward hooks
 // (feature taps for distillation) see every submodule's output.
-import { Tensor, noGrad } from '../tensor';
+import { Tensor, noGrad, tidy } from '../tensor';
 import type { DType } from '../tensor';
 
 export type ForwardHook = (module: Module, inputs: unknown[], output: any) => void;
@@ -124,13 +124,15 @@ export abstract class Module {
   /** Moves/casts parameters and buffers in place: references held elsewhere stay valid. */
   to(target: string | DType | { device?: string; dtype?: DType }): this {
     const t = typeof target === 'string' ? (target === 'cpu' || target.startsWith('cuda') ? { device: target } : { dtype: target as DType }) : target;
-    noGrad(() => {
+    // tidy() frees the intermediate conversions; _swap moves each result's handle into the
+    // existing tensor object, so the tidy has nothing left to free of it
+    tidy(() => noGrad(() => {
       for (const [, p] of this.namedParameters()) p._swap(p.to({ ...t }).detach().requiresGrad_(true));
       for (const [, b] of this.namedBuffers()) {
         const floating = b.dtype.startsWith('float') || b.dtype === 'bfloat16';
         b._swap(b.to({ device: t.device, dtype: floating ? t.dtype : undefined }));
       }
-    });
+    }));
     return this;
   }
   numParameters(trainableOnly = false): number {

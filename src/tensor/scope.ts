@@ -22,6 +22,7 @@ export function unscoped(t: Tensor): void {
   if (t._finalized || t._h === null) return;
   t._finalized = true;
   registry.register(t, t._h, t);
+  native.report(t._h);
 }
 
 /** dispose() calls this so the collector does not free the id a second time. */

@@ -155,6 +155,8 @@ export async function train(config: string | object | null, opts: TrainOptions =
       let imgEpoch = 0;
       for await (const b of loader) {
         const ctx = { step, epoch, totalEpochs: cfg.epochs, stepsPerEpoch };
+        // Forward and loss in their own scope: once it closes, the only references to the
+        // activations are autograd's, so backward frees each as soon as it is used.
         const termValues = tidy(() => {
           const onDev = (t?: Tensor) => (t && device !== 'cpu' ? t.to({ device }) : t);
           const batch = { x: onDev(b.x)!, y: onDev(b.y)!, soft: onDev(b.soft), indices: b.indices };
@@ -171,10 +173,12 @@ export async function train(config: string | object | null, opts: TrainOptions =
             total = total ? total.add(t) : t;
           }
           const bad = Object.entries(vals).find(([, v]) => !Number.isFinite(v));
-          if (bad) return { vals, bad };
-          total!.div(cfg.accumulate).backward();
-          return { vals, bad: undefined };
+          return { vals, bad, total: bad ? undefined : total!.div(cfg.accumulate) };
         });
+        if (termValues.total) {
+          termValues.total.backward();
+          termValues.total.dispose();
+        }
         b.x.dispose(); b.y.dispose(); b.soft?.dispose();
         micro++;
         imgSeen += b.indices.length; imgEpoch += b.indices.length;

@@ -7,7 +7,8 @@
 // stage `split`) → L2G module (1×1 projection to the teacher's width at stage `teacherStage`,
 // resize to that stage's resolution, learned positional encoding, one multi-head self-attention
 // block over the positions) → the teacher's later stages re-built with the teacher's module type
-// (CNN teacher: residual 3×3 conv blocks with the teacher's widths and strides, fresh weights)
+// (CNN teacher: residual 3×3 conv blocks with the teacher's widths and strides; ViT teacher:
+// transformer blocks at the teacher's width; fresh weights)
 // → global pooling → linear classifier.
 //
 // Loss = L(T→S) + L(T→A) + L(A→S), each L = OFA logit loss (ε, methods.md §4.1) + InfoNCE between
@@ -15,7 +16,8 @@
 // the student and the assistant. The source side of each relation is detached (teacher is frozen
 // anyway; the assistant teaches the student without being pulled towards it).
 //
-// Supported: CNN teacher → ViT/DeiT/CivT student and CNN teacher → CNN student. The assistant and
+// Supported: CNN or ViT teacher → ViT/DeiT/CivT or CNN student (a ViT teacher's later stages are
+// mirrored with one transformer block per teacher stage). The assistant and
 // the projectors are owned by the distiller (trained, saved with the run, discarded at inference).
 import { Tensor, F, noGrad, zeros } from '../../tensor';
 import { Module, StageInfo, tapFeatures } from '../../nn/module';
@@ -96,25 +98,39 @@ export class AssistantTail extends Module {
   readonly stages: Sequential;
   readonly head: Linear;
   readonly outChannels: number;
+  readonly kind: 'map' | 'tokens';
   constructor(cin: number, teacherStages: StageInfo[], from: number, imgSize: number, numClasses: number, heads: number) {
     super();
     const t0 = teacherStages[from];
+    this.kind = t0.layout;
     const side = Math.max(1, Math.round(imgSize / t0.stride));
     this.l2g = this.module('l2g', new L2G(cin, t0.channels, [side, side], heads));
     this.stages = this.module('stages', new Sequential());
     let c = t0.channels;
     for (let j = from + 1; j < teacherStages.length; j++) {
       const s = teacherStages[j];
-      const stride = Math.max(1, Math.round(s.stride / teacherStages[j - 1].stride));
-      this.stages.append(new CifarBasicBlock(c, s.channels, stride));
-      c = s.channels;
+      if (this.kind === 'tokens') {
+        // ViT teacher: one transformer block per later teacher stage, at the teacher's width
+        this.stages.append(new Block(c, { numHeads: headsFor(c, heads), mlpRatio: 4, qkvBias: true }));
+      } else {
+        // CNN teacher: one residual 3×3 block per later teacher stage, its width and stride
+        const stride = Math.max(1, Math.round(s.stride / teacherStages[j - 1].stride));
+        this.stages.append(new CifarBasicBlock(c, s.channels, stride));
+        c = s.channels;
+      }
     }
     this.outChannels = c;
     this.head = this.module('head', new Linear(c, numClasses));
   }
   /** {feature map, logits} */
   run(x: Tensor): { feat: Tensor; logits: Tensor } {
-    const f = this.stages.call(this.l2g.call(x));
+    let f = this.l2g.call(x);
+    if (this.kind === 'tokens') {
+      const [B, C, h, w] = f.shape;
+      f = this.stages.call(f.flatten(2).permute(0, 2, 1)).permute(0, 2, 1).reshape(B, C, h, w);
+    } else {
+      f = this.stages.call(f);
+    }
     return { feat: f, logits: this.head.call(f.mean([2, 3])) };
   }
   forward(x: Tensor): Tensor { return this.run(x).logits; }
@@ -139,13 +155,14 @@ export class Tas extends Distiller {
   private readonly lastName: string;
   private readonly teacherLast: string;
   private readonly prefix: number;
+  private readonly teacherPrefix: number;
   constructor(student: Classifier, teacher: Teacher, numClasses: number, imgSize: number, readonly o: TasOptions) {
     super(student, [teacher]);
     if (!(teacher instanceof Module) || typeof (teacher as any).stages !== 'function') {
       throw new Error('tas: the teacher must be a civet model with stages() (its features feed the InfoNCE loss and shape the assistant)');
     }
     const ts = bodyStages(teacher as Classifier);
-    if (ts.some((s) => s.layout !== 'map')) throw new Error('tas: only CNN teachers are supported so far (the assistant mirrors the teacher with convolution stages)');
+    if (new Set(ts.map((s) => s.layout)).size !== 1) throw new Error('tas: teachers mixing map and token stages are not supported');
     const ss = bodyStages(student);
     const split = o.split || Math.max(1, Math.floor(ss.length / 2));
     if (!Number.isInteger(split) || split < 1 || split > ss.length) {
@@ -159,6 +176,7 @@ export class Tas extends Distiller {
     this.splitName = ss[split - 1].name;
     this.lastName = ss[ss.length - 1].name;
     this.teacherLast = ts[ts.length - 1].name;
+    this.teacherPrefix = (teacher as any).numPrefixTokens ?? 0;
     // the assistant's L2G output plays the teacher's stage `tStage` output; later teacher stages follow
     this.assistant = this.module('assistant', new AssistantTail(ss[split - 1].channels, ts, tStage - 1, imgSize, numClasses, o.l2gHeads));
     const sideOf = (s: StageInfo) => Math.max(1, Math.round(imgSize / s.stride));
@@ -179,7 +197,7 @@ export class Tas extends Distiller {
     const teacher = this.teachers[0] as Classifier;
     const t = noGrad(() => {
       const r = tapFeatures(teacher, [this.teacherLast], () => teacher.call(b.x) as Tensor);
-      return { logits: r.result, feat: r.features.get(this.teacherLast)! };
+      return { logits: r.result, feat: tokensToMap(r.features.get(this.teacherLast)!, this.teacherPrefix, (teacher as any).gridSize) };
     });
     const a = this.assistant.run(tokensToMap(features.get(this.splitName)!, this.prefix, this.grid()));
     const sFeat = tokensToMap(features.get(this.lastName)!, this.prefix, this.grid());
