@@ -65,7 +65,8 @@ test('tas: ViT teacher → CNN student (transformer later stages in the assistan
   const keepT = teacher;
   teacher = vt;
   try {
-    check('tas vit→cnn', makeModel('resnet8'), {}, 120, 0.05, 'sgd', 0.4);
+    // AdamW: the assistant's transformer blocks diverge under the CNN recipe's SGD lr 0.05 without clipping
+    check('tas vit→cnn', makeModel('resnet8'), {}, 120, 1e-3, 'adamw', 0.4);
   } finally {
     teacher = keepT;
   }
