@@ -16,7 +16,10 @@ best() { node -e 'const a=process.argv.slice(1).map(JSON.parse); const k=a[0].im
 cs=(); ts=()
 for ((r = 0; r < rounds; r++)); do
   cs+=("$(${NODE:-node} bin/civet bench "$w" --json "$@")")
-  ts+=("$(${PYTHON:-/usr/bin/python3} "$ref" --workload "$w" "$@")")
+  # the reference prints no memory figure: measure its peak resident set with GNU time
+  out=$(/usr/bin/time -f 'RSS_KB=%M' ${PYTHON:-/usr/bin/python3} "$ref" --workload "$w" "$@" 2>/tmp/civet-sbs-time.$$)
+  rss=$(grep -o 'RSS_KB=[0-9]*' /tmp/civet-sbs-time.$$ | cut -d= -f2); rm -f /tmp/civet-sbs-time.$$
+  ts+=("$(node -e 'const o=JSON.parse(process.argv[1]); if (process.argv[2]) o.peak_rss_mb=Math.round(process.argv[2]/1024); console.log(JSON.stringify(o));' "$out" "${rss:-}")")
 done
 civet=$(best "${cs[@]}")
 torch=$(best "${ts[@]}")
