@@ -57,10 +57,11 @@ export async function train(config: string | object | null, opts: TrainOptions =
   } else {
     if (config === null) throw new ConfigError('train: give a config (file or object) or resume a run');
     ({ config: cfg, source } = loadConfig(config, opts.set ?? []));
-    runDir = path.resolve(opts.out ?? cfg.run.out, cfg.run.name);
-    if (fs.existsSync(path.join(runDir, 'checkpoints'))) {
-      throw new ConfigError(`run directory ${runDir} already has checkpoints: resume it with --resume ${runDir}, or choose another run.name/--out`);
-    }
+    // never overwrite a run: a name already taken gets the next free suffix (-2, -3, …)
+    const base = path.resolve(opts.out ?? cfg.run.out, cfg.run.name);
+    runDir = base;
+    for (let k = 2; fs.existsSync(path.join(runDir, 'checkpoints')) || fs.existsSync(path.join(runDir, 'summary.json')); k++) runDir = `${base}-${k}`;
+    if (runDir !== base) log(`${base} already holds a run (resume it with --resume ${base}); writing this one to ${runDir}`);
   }
   const device = cfg.run.device;
   if (device !== 'cpu' && !cudaAvailable()) throw new ConfigError(`${source}: run.device: '${device}' asked for, but this civet build has no CUDA device (build with LIBTORCH pointing at a CUDA libtorch)`);
