@@ -4,7 +4,7 @@
 // the method adds (projectors, branch exits, an assistant), so that the optimizer, checkpoints
 // and EMA see exactly what trains. Teachers are held but NOT registered: they are frozen, in
 // eval mode, never saved with the run and never updated.
-import { Tensor, noGrad } from '../tensor';
+import { Tensor, noGrad, tidy } from '../tensor';
 import { Module } from '../nn/module';
 import type { Classifier } from '../models/registry';
 
@@ -34,7 +34,9 @@ export interface TrainOutput {
 export type Teacher = Classifier | { name: string; logits(x: Tensor): Tensor };
 
 export function teacherLogits(t: Teacher, x: Tensor): Tensor {
-  return noGrad(() => ('logits' in t && typeof t.logits === 'function' ? t.logits(x) : (t as Classifier).call(x)));
+  // its own scope: the teacher's activations are freed as soon as its logits exist, instead of
+  // living until the end of the training step
+  return tidy(() => noGrad(() => ('logits' in t && typeof t.logits === 'function' ? t.logits(x) : (t as Classifier).call(x))));
 }
 
 export abstract class Distiller extends Module {
