@@ -7,6 +7,8 @@ import { infoCommand } from './info';
 import { trainCommand } from './train';
 import { evalCommand } from './eval';
 import { reportCommand } from './report';
+import { studyCommand } from './study';
+import { methodsTableCommand } from './methods_table';
 
 export interface Command {
   summary: string;
@@ -19,6 +21,8 @@ export const COMMANDS: Record<string, Command> = {
   train: trainCommand,
   eval: evalCommand,
   report: reportCommand,
+  study: studyCommand,
+  'methods-table': methodsTableCommand,
   demo: demoCommand,
   conformance: conformanceCommand,
   bench: benchCommand,

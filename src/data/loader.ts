@@ -51,6 +51,9 @@ export interface DataLoaderOptions {
   mixup?: Omit<MixupOptions, 'numClasses'> & { numClasses?: number };
   /** Worker threads; 0 builds batches on the main thread. Default min(2, cores). */
   workers?: number;
+  /** CS-KD's PairBatchSampler: each batch of B samples is followed by B more, one per sample, drawn
+   *  uniformly from its class (seeded per batch, so a resumed run draws the same pairs); batches hold 2B. */
+  classPairs?: boolean;
   /** Batches in flight ahead of the consumer; default 2 (at least `workers` is sensible). */
   prefetch?: number;
   seed?: number;
@@ -222,6 +225,8 @@ export class DataLoader implements AsyncIterable<Batch> {
   private closed = false;
   /** Position in the current epoch of the batches yielded so far (sampler may be ahead). */
   private consumed = 0;
+  private readonly byClass: Int32Array[] | null = null;
+  private readonly labels: Int32Array;
 
   constructor(dataset: AnyDataset, opts: DataLoaderOptions) {
     if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) throw new RangeError(`DataLoader: batchSize must be a positive integer, got ${opts.batchSize}`);
@@ -239,6 +244,13 @@ export class DataLoader implements AsyncIterable<Batch> {
     this.prefetch = Math.max(1, opts.prefetch ?? 2);
     this.mixup = opts.mixup ? new Mixup({ ...opts.mixup, numClasses: opts.mixup.numClasses ?? d.numClasses }) : null;
     if (this.mixup && this.batchSize % 2 !== 0) throw new RangeError(`DataLoader: mixup needs an even batch size, got ${this.batchSize}`);
+    this.labels = d.labels;
+    if (opts.classPairs) {
+      if (this.mixup) throw new Error('DataLoader: classPairs (CS-KD) and mixup cannot be combined: mixing would blend a sample with the wrong partner');
+      const by: number[][] = [];
+      d.labels.forEach((c, i) => (by[c] ??= []).push(i));
+      this.byClass = by.map((a) => Int32Array.from(a ?? []));
+    }
     this.consumed = this.sampler.position;
   }
 
@@ -271,6 +283,15 @@ export class DataLoader implements AsyncIterable<Batch> {
    *  transforms, 1: random erasing, 2: mixup). */
   batchSeed(epoch: number, position: number, key = 0): bigint {
     return deriveSeed(this.seed, this.sampler.rank, epoch, position, key);
+  }
+
+  /** base ++ one same-class partner per base sample (key 3 of the batch seed). */
+  private withClassPairs(base: Int32Array, epoch: number, position: number): Int32Array {
+    const rng = new Rng(this.batchSeed(epoch, position, 3));
+    const out = new Int32Array(base.length * 2);
+    out.set(base, 0);
+    base.forEach((i, k) => { const same = this.byClass![this.labels[i]]; out[base.length + k] = same[rng.int(same.length)]; });
+    return out;
   }
 
   private dispatch(indices: Int32Array, seed: bigint): Promise<RawBatch> {
@@ -309,15 +330,16 @@ export class DataLoader implements AsyncIterable<Batch> {
     if (this.iterating) throw new Error('DataLoader: already being iterated (one iterator at a time)');
     this.iterating = true;
     const epoch = this.sampler.epoch;
-    const queue: { p: Promise<RawBatch>; indices: Int32Array; position: number }[] = [];
+    const queue: { p: Promise<RawBatch>; indices: Int32Array; position: number; count: number }[] = [];
     const fill = (): void => {
       while (queue.length < this.prefetch) {
         const position = this.sampler.position;
-        const indices = this.batchSampler.nextBatch();
-        if (!indices) break;
+        const base = this.batchSampler.nextBatch();
+        if (!base) break;
+        const indices = this.byClass ? this.withClassPairs(base, epoch, position) : base;
         const p = this.dispatch(indices, this.batchSeed(epoch, position));
         p.catch(() => undefined); // surfaced when awaited; avoid unhandled-rejection noise for dropped ones
-        queue.push({ p, indices, position });
+        queue.push({ p, indices, position, count: base.length });
       }
     };
     let completed = false;
@@ -328,7 +350,7 @@ export class DataLoader implements AsyncIterable<Batch> {
         const raw = await item.p;
         fill();
         const batch = this.finish(raw, item.indices, epoch, item.position);
-        this.consumed = item.position + item.indices.length;
+        this.consumed = item.position + item.count;
         yield batch;
       }
       completed = true;

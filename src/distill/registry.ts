@@ -9,6 +9,8 @@ export interface MethodContext {
   /** input size of the images the student sees (for methods that build projectors by probing shapes) */
   imgSize: number;
   inChans: number;
+  /** labels of the training set in dataset order (CRD's class-aware negatives, its bank size) */
+  labels?: Int32Array;
 }
 
 export interface MethodEntry {
@@ -21,6 +23,9 @@ export interface MethodEntry {
   defaults: Record<string, unknown>;
   /** throws an Error naming the bad option; returns the cleaned options */
   validate?(options: Record<string, unknown>): Record<string, unknown>;
+  /** what the method needs from the trainer's batches: 'classPairs' = B samples then one
+   *  same-class partner each (CS-KD's PairBatchSampler) */
+  batches?: 'classPairs';
   create(ctx: MethodContext, options: Record<string, any>): Distiller;
 }
 

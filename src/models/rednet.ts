@@ -70,6 +70,9 @@ export function rednetStem(inChans = 3, stemChannels = 64): Sequential {
 export interface RedNetOptions extends ModelOptions {
   /** zero-init bn3 of every bottleneck (mmcls zero_init_residual; default true as in the RedNet configs) */
   zeroInitResidual?: boolean;
+  /** stem width (default 64, RedNet's); stage widths are 4·baseWidth·2^i. A multiple of 32, so
+   *  every involution keeps whole 16-channel groups; below 64 it is a slimmer RedNet, not the published one. */
+  baseWidth?: number;
 }
 
 export const REDNET_DEPTHS: Readonly<Record<number, number[]>> = Object.freeze({
@@ -84,18 +87,22 @@ export class RedNet extends Module implements Classifier {
   readonly layers: Sequential[];
   readonly head: ClassifierHead;
   private readonly widths: number[] = [];
+  private readonly stemChannels: number;
 
   constructor(readonly depth: number, o: RedNetOptions = {}) {
     super();
     const depths = REDNET_DEPTHS[depth];
     if (!depths) throw new RangeError(`RedNet: depth must be one of ${Object.keys(REDNET_DEPTHS).join(', ')}, got ${depth}`);
     this.numClasses = numClassesOf(o, 1000);
-    this.stem = this.module('stem', rednetStem(o.inChans ?? 3, 64));
+    const base = o.baseWidth ?? 64;
+    if (!Number.isInteger(base) || base <= 0 || base % 32 !== 0) throw new RangeError(`RedNet: baseWidth must be a positive multiple of 32, got ${base}`);
+    this.stemChannels = base;
+    this.stem = this.module('stem', rednetStem(o.inChans ?? 3, base));
     this.maxpool = this.module('maxpool', new MaxPool2d(3, 2, 1));
     const dpr = dropPathRates(depths, o.dropPathRate ?? 0);
-    let cin = 64;
+    let cin = base;
     this.layers = depths.map((n, i) => {
-      const cout = 256 * 2 ** i;
+      const cout = 4 * base * 2 ** i;
       const seq = new Sequential();
       for (let j = 0; j < n; j++) {
         seq.append(new RedBottleneck(cin, cout, j === 0 && i > 0 ? 2 : 1, { dropPath: dpr[i][j] }));
@@ -113,7 +120,7 @@ export class RedNet extends Module implements Classifier {
 
   stages(): CnnStageInfo[] {
     return [
-      { name: 'stem', channels: 64, stride: 2, layout: 'map' },
+      { name: 'stem', channels: this.stemChannels, stride: 2, layout: 'map' },
       ...this.layers.map((l, i): CnnStageInfo => ({
         name: `layer${i + 1}`, channels: this.widths[i], stride: 4 * 2 ** i, layout: 'map', preact: `layer${i + 1}.${l.length - 1}.preact`,
       })),

@@ -31,7 +31,7 @@ export async function loadRunData(c: Config, baseDir = '.'): Promise<RunData> {
   return { train: trainSet, test: testSet, norm, numClasses: train.numClasses, classNames: train.classNames };
 }
 
-export function trainLoader(c: Config, data: RunData): DataLoader {
+export function trainLoader(c: Config, data: RunData, o: { classPairs?: boolean } = {}): DataLoader {
   const d = c.data, a = d.augment;
   const t: TransformSpec[] = [];
   if (data.train.height !== d.imgSize || data.train.width !== d.imgSize) t.push({ name: 'resize', size: d.imgSize } as TransformSpec);
@@ -43,7 +43,7 @@ export function trainLoader(c: Config, data: RunData): DataLoader {
     outChannels: d.channels !== data.train.channels ? d.channels : undefined,
     randomErasing: a.randomErasing > 0 ? { probability: a.randomErasing } : undefined,
     mixup: a.mixup ? { ...a.mixup, numClasses: data.numClasses } : undefined,
-    workers: d.workers, seed: c.run.seed,
+    workers: d.workers, seed: c.run.seed, classPairs: o.classPairs,
   });
 }
 

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Tensor, tidy, noGrad, manualSeed, setNumThreads, getNumThreads, getRngState, setRngState, fromTypedArray, autocast, bf16Supported, cudaAvailable } from '../tensor';
 import { createModel } from '../models/registry';
-import { createDistiller } from '../distill/registry';
+import { createDistiller, methodEntry } from '../distill/registry';
 import type { Distiller } from '../distill/distiller';
 import { SGD, AdamW, paramGroupsWeightDecay, clipGradNorm, nonFiniteGrads, createSchedule, ModelEma, flattenOptimizerState, unflattenOptimizerState } from '../optim';
 import type { Optimizer } from '../optim/optimizer';
@@ -88,14 +88,14 @@ export async function train(config: string | object | null, opts: TrainOptions =
   const student = createModel(cfg.student.model, { ...shape, ...cfg.student.options }).to(device);
   const teachers = cfg.teachers.map((t, i) => buildTeacher(t, i, shape, baseDir));
   for (const t of teachers) if (typeof (t as any).to === 'function') (t as any).to(device);
-  const distiller: Distiller = createDistiller(cfg.method.name, { student, teachers, numClasses: data.numClasses, imgSize: cfg.data.imgSize, inChans: cfg.data.channels }, cfg.method.options);
+  const distiller: Distiller = createDistiller(cfg.method.name, { student, teachers, numClasses: data.numClasses, imgSize: cfg.data.imgSize, inChans: cfg.data.channels, labels: data.train.labels }, cfg.method.options);
   if (device !== 'cpu') distiller.to(device);   // the method's own modules (projectors, exits) too
   const groups = paramGroupsWeightDecay(distiller, cfg.optimizer.weightDecay);
   const o = cfg.optimizer;
   const optimizer: Optimizer<any> = o.name === 'sgd'
     ? new SGD(groups as any, { lr: o.lr, momentum: o.momentum, nesterov: o.nesterov, weightDecay: o.weightDecay })
     : new AdamW(groups as any, { lr: o.lr, betas: o.betas, weightDecay: o.weightDecay });
-  const loader = trainLoader(cfg, data);
+  const loader = trainLoader(cfg, data, { classPairs: methodEntry(cfg.method.name).batches === 'classPairs' });
   const stepsPerEpoch = Math.floor(loader.length / cfg.accumulate);
   if (stepsPerEpoch < 1) throw new ConfigError(`${source}: batchSize ${cfg.batchSize} × accumulate ${cfg.accumulate} is larger than the training set (${data.train.length} images)`);
   const s = cfg.schedule;
@@ -127,6 +127,7 @@ export async function train(config: string | object | null, opts: TrainOptions =
 
   const metrics = new MetricsLog(runDir);
   const tb = new EventWriter(runDir);
+  let lastEval: EvalResult | null = null;
   const progress = opts.quiet ? null : new Progress({ totalEpochs: cfg.epochs, stepsPerEpoch });
   const t0 = Date.now();
   let imgSeen = 0, lastLoss = NaN;
@@ -222,6 +223,7 @@ export async function train(config: string | object | null, opts: TrainOptions =
       epoch++;
       if (epoch % cfg.eval.everyEpochs === 0 || epoch === cfg.epochs) {
         const r = evaluate(distiller, cfg, data, device);
+        lastEval = r;
         const rec: Record<string, unknown> = { kind: 'eval', epoch: epoch - 1, step, ...r };
         if (ema) rec.top1Ema = ema.withAveraged(distiller.student, () => evaluate(distiller, cfg, data, device).top1);
         metrics.append(rec as any);
@@ -239,7 +241,8 @@ export async function train(config: string | object | null, opts: TrainOptions =
   }
 
   // ---- summary and report --------------------------------------------------------------------
-  const final = evaluate(distiller, cfg, data, device);
+  // the last epoch always evaluates; a run resumed after its last epoch evaluates here
+  const final = lastEval ?? evaluate(distiller, cfg, data, device);
   const wall = wallBefore + (Date.now() - t0) / 1000;
   const summary: TrainSummary = {
     name: cfg.run.name, runDir, method: cfg.method.name, student: cfg.student.model, model: cfg.student.model,

@@ -101,6 +101,8 @@ export interface FitOptions {
   totalEpochs?: number;
   /** 'sgd' (default, momentum 0.9) or 'adamw' (for transformer students) */
   optimizer?: 'sgd' | 'adamw';
+  /** 'constant' (default) or 'cosine' (lr·½(1+cos(π·step/steps))) */
+  schedule?: 'constant' | 'cosine';
   /** called after every step with the term values */
   onStep?: (step: number, terms: Record<string, number>) => void;
 }
@@ -113,7 +115,9 @@ export function fitDistiller(d: Distiller, nextBatch: (step: number) => DistillB
   const hist: Record<string, number[]> = {};
   const spe = o.stepsPerEpoch ?? 10;
   d.train();
+  const lr0 = opt.paramGroups.map((g) => g.lr);
   for (let step = 0; step < o.steps; step++) {
+    if (o.schedule === 'cosine') opt.paramGroups.forEach((g, i) => { g.lr = lr0[i] * 0.5 * (1 + Math.cos(Math.PI * step / o.steps)); });
     const ctx: StepContext = { step, epoch: Math.floor(step / spe), totalEpochs: o.totalEpochs ?? Math.ceil(o.steps / spe), stepsPerEpoch: spe };
     const vals = tidy(() => {
       const b = nextBatch(step);

@@ -133,5 +133,10 @@ registerMethod({
     if (o.memory !== 'bank' && o.memory !== 'queue') throw new Error(`crd: memory must be 'bank' or 'queue', got '${o.memory}'`);
     return o;
   },
-  create: (ctx, o) => new CRD(ctx.student, ctx.teachers[0], o as CrdOptions, ctx.inChans, ctx.imgSize),
+  create: (ctx, o) => {
+    // under the trainer the bank is sized from the training set and negatives come from other classes
+    const d = new CRD(ctx.student, ctx.teachers[0], { ...o, numData: o.numData ?? ctx.labels?.length ?? null } as CrdOptions, ctx.inChans, ctx.imgSize);
+    if (ctx.labels && o.memory === 'bank') d.setLabels(ctx.labels);
+    return d;
+  },
 });

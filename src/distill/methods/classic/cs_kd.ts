@@ -53,6 +53,7 @@ registerMethod({
   name: 'cs_kd',
   summary: 'class-wise self-KD: CE + λ·T²·KL(p(x_pair) ‖ p(x)); batches of B samples + B same-class pairs (pairedClassBatches)',
   teachers: [0, 0],
+  batches: 'classPairs',
   defaults: { temperature: 4, lambda: 1 },
   create: (ctx, o) => new CSKD(ctx.student, o.temperature, o.lambda),
 });

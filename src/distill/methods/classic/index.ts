@@ -9,6 +9,7 @@ import './at';
 import './sp';
 import './rkd';
 import './pkt';
+import './ifkd';
 import './fsp';
 import './crd';
 import './ofd';

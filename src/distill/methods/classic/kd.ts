@@ -1,4 +1,6 @@
-// Hinton KD (methods.md §1): gamma·CE + alpha·T²·KL, reduction explicit.
+// Hinton KD (methods.md §1): gamma·CE + alpha·T²·KL, reduction explicit. With several teachers
+// the one output token learns from all of them: the KD term is the mean of the per-teacher KD
+// terms (Co-advise Table 6's "one token" rows), which for one teacher is exactly Hinton's.
 import { Distiller, DistillBatch, TrainOutput, Teacher, teacherLogits } from '../../distiller';
 import { registerMethod } from '../../registry';
 import { classificationLoss } from '../../losses/common';
@@ -9,15 +11,17 @@ export interface KdOptions { temperature: number; ceWeight: number; kdWeight: nu
 
 export class HintonKD extends Distiller {
   readonly method: string = 'kd';
-  constructor(student: Classifier, teacher: Teacher, readonly o: KdOptions) { super(student, [teacher]); }
+  constructor(student: Classifier, teacher: Teacher | Teacher[], readonly o: KdOptions) { super(student, Array.isArray(teacher) ? teacher : [teacher]); }
   trainStep(b: DistillBatch): TrainOutput {
     const logits = this.student.call(b.x);
-    const t = teacherLogits(this.teachers[0], b.x);
+    const kd = this.teachers
+      .map((t) => hintonKd(logits, teacherLogits(t, b.x), this.o.temperature, this.o.reduction))
+      .reduce((a, c) => a.add(c));
     return {
       logits,
       terms: {
         ce: classificationLoss(logits, b.y, b.soft).mul(this.o.ceWeight),
-        kd: hintonKd(logits, t, this.o.temperature, this.o.reduction).mul(this.o.kdWeight),
+        kd: kd.mul(this.o.kdWeight / this.teachers.length),
       },
     };
   }
@@ -30,9 +34,9 @@ export function checkReduction(r: unknown, method: string): KlReduction {
 
 registerMethod({
   name: 'kd',
-  summary: 'Hinton KD: ceWeight·CE + kdWeight·T²·KL(teacher ‖ student) (RepDistiller defaults T=4, 0.1/0.9)',
-  teachers: [1, 1],
+  summary: 'Hinton KD: ceWeight·CE + kdWeight·T²·KL(teacher ‖ student) (RepDistiller defaults T=4, 0.1/0.9); several teachers: mean of their KD terms',
+  teachers: [1, 8],
   defaults: { temperature: 4, ceWeight: 0.1, kdWeight: 0.9, reduction: 'batchmean' },
   validate: (o) => ({ ...o, reduction: checkReduction(o.reduction, 'kd') }),
-  create: (ctx, o) => new HintonKD(ctx.student, ctx.teachers[0], o as KdOptions),
+  create: (ctx, o) => new HintonKD(ctx.student, ctx.teachers, o as KdOptions),
 });

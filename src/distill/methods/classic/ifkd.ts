@@ -1,0 +1,94 @@
+// Heterogeneous KD via information-flow modelling (Passalis et al., CVPR 2020; pkth cifar10/exp2_proposed.py;
+// methods.md §13): CE + β·Σ_l w_l·D_l, D_l = PKT divergence (combined kernel, Jeffreys) at layer l.
+//
+// The paper's auxiliary-network scheme is two civet runs, not one method: step 1 trains the auxiliary
+// (student-style but wider) from the heterogeneous teacher with `finalOnly: true` (last layer only);
+// step 2 uses that run as the teacher of the real student (e.g. `teachers: [{run: 'aux'}]`) with the
+// default all-layer matching.
+//
+// Layers are paired from the end (like AT), so nets with different depths still align their deepest
+// stages; the pooled penultimate features are always the "final layer". Conv maps are shrunk to a
+// pool×pool grid before the kernel (the official code does this for its ResNet teacher) so the
+// per-sample vectors stay small and the two nets' map sizes need not agree.
+import { Distiller, DistillBatch, TrainOutput, Teacher, StepContext } from '../../distiller';
+import { registerMethod } from '../../registry';
+import { classificationLoss } from '../../losses/common';
+import { pktGeneral, PktKernel, PktDivergence } from '../../losses/classic';
+import { Tensor, F } from '../../../tensor';
+import type { Classifier } from '../../../models/registry';
+import { classifierTeacher, penultimateSpec, selectStages, stageSpec, tapRun, teacherForward, TapSpec } from './_common';
+
+export interface IfkdOptions {
+  beta: number; ceWeight: number; kernel: PktKernel; divergence: PktDivergence;
+  initialWeight: number; decay: number; pool: number; layers: number[] | null; finalOnly: boolean;
+}
+
+/** Critical-period weights, intermediate layers first and the final layer (always 1) last. */
+export function ifkdLayerWeights(epoch: number, nLayers: number, o: Pick<IfkdOptions, 'initialWeight' | 'decay' | 'finalOnly'>): number[] {
+  // early epochs are the "critical period" in which the intermediate layers' flow is shaped; their
+  // weight then decays fast so the final representation dominates
+  const n = o.finalOnly ? 1 : nLayers;
+  return Array.from({ length: n }, (_, i) => (i === n - 1 ? 1 : o.initialWeight * o.decay ** epoch));
+}
+
+export class InformationFlowKD extends Distiller {
+  readonly method = 'ifkd';
+  private readonly sSpecs: TapSpec[]; private readonly tSpecs: TapSpec[];
+  private readonly teacher: Classifier;
+  /** Set to an array to collect each step's unweighted per-layer divergences (tests; the weighted term hides them). */
+  divergenceLog: number[][] | null = null;
+  constructor(student: Classifier, teacher: Teacher, readonly o: IfkdOptions) {
+    super(student, [teacher]);
+    this.teacher = classifierTeacher(teacher, 'ifkd');
+    let ss: TapSpec[] = [], ts: TapSpec[] = [];
+    if (!o.finalOnly) {
+      const s = selectStages(student, o.layers), t = selectStages(this.teacher, o.layers);
+      const n = Math.min(s.length, t.length);
+      ss = s.slice(s.length - n).map((x) => stageSpec(x));
+      ts = t.slice(t.length - n).map((x) => stageSpec(x));
+    }
+    this.sSpecs = [...ss, penultimateSpec(student)];
+    this.tSpecs = [...ts, penultimateSpec(this.teacher)];
+  }
+  /** Number of matched layers (the final layer included). */
+  get numLayers(): number { return this.sSpecs.length; }
+  layerWeights(epoch: number): number[] { return ifkdLayerWeights(epoch, this.numLayers, this.o); }
+
+  private flat(f: Tensor): Tensor {
+    return f.shape.length === 4 ? F.adaptive_avg_pool2d(f, this.o.pool).flatten(1) : f.reshape(f.shape[0], -1);
+  }
+  trainStep(b: DistillBatch, ctx: StepContext): TrainOutput {
+    const { result: logits, feats } = tapRun(this.student, this.sSpecs, () => this.student.call(b.x) as Tensor);
+    const t = teacherForward(this.teacher, this.tSpecs, b.x);
+    const ds = feats.map((f, i) => pktGeneral(this.flat(f), this.flat(t.feats[i]), this.o.kernel, this.o.divergence));
+    this.divergenceLog?.push(ds.map((d) => d.item()));
+    const w = this.layerWeights(ctx.epoch);
+    const ifkd = ds.map((d, i) => d.mul(w[i])).reduce((a, c) => a.add(c)).mul(this.o.beta);
+    // the official retrieval code has no CE (ceWeight 0 reproduces it); classification adds it back
+    return { logits, terms: { ce: classificationLoss(logits, b.y, b.soft).mul(this.o.ceWeight), ifkd } };
+  }
+}
+
+const KERNELS = ['cosine', 'student_t', 'combined'], DIVERGENCES = ['kl', 'jeffreys'];
+const nonNeg = (o: Record<string, unknown>, k: string) => {
+  if (typeof o[k] !== 'number' || !Number.isFinite(o[k] as number) || (o[k] as number) < 0) throw new Error(`ifkd: ${k} must be a finite number ≥ 0, got ${JSON.stringify(o[k])}`);
+};
+
+registerMethod({
+  name: 'ifkd',
+  summary: 'information-flow KD: CE + β·Σ_l w_l·PKT-Jeffreys(layer l), final layer w 1, intermediate w 100·0.7^epoch (finalOnly: aux step)',
+  teachers: [1, 1],
+  defaults: { beta: 1, ceWeight: 1, kernel: 'combined', divergence: 'jeffreys', initialWeight: 100, decay: 0.7, pool: 2, layers: null, finalOnly: false },
+  validate: (o) => {
+    for (const k of ['beta', 'ceWeight', 'initialWeight', 'decay']) nonNeg(o, k);
+    if (!Number.isInteger(o.pool) || (o.pool as number) < 1) throw new Error(`ifkd: pool must be an integer ≥ 1 (grid side), got ${JSON.stringify(o.pool)}`);
+    if (!KERNELS.includes(o.kernel as string)) throw new Error(`ifkd: kernel must be one of ${KERNELS.join(', ')}, got '${o.kernel}'`);
+    if (!DIVERGENCES.includes(o.divergence as string)) throw new Error(`ifkd: divergence must be one of ${DIVERGENCES.join(', ')}, got '${o.divergence}'`);
+    if (typeof o.finalOnly !== 'boolean') throw new Error(`ifkd: finalOnly must be true or false, got ${JSON.stringify(o.finalOnly)}`);
+    if (o.layers !== null && (!Array.isArray(o.layers) || o.layers.length === 0 || !o.layers.every(Number.isInteger))) {
+      throw new Error(`ifkd: layers must be null or a non-empty list of stage indices (use finalOnly for the last layer alone), got ${JSON.stringify(o.layers)}`);
+    }
+    return o;
+  },
+  create: (ctx, o) => new InformationFlowKD(ctx.student, ctx.teachers[0], o as IfkdOptions),
+});

@@ -1,0 +1,127 @@
+// Studies: file validation (names that do not exist, pipelines out of order, extends cycles),
+// claim checking, and a tiny end-to-end study with a shared teacher, a pipeline and a second
+// invocation that reuses every finished run.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import YAML from 'yaml';
+import { deepMerge, loadStudy, runStudy, checkOrder } from './study';
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'civet-study-'));
+
+function tinyStudy(dir: string, extra: Record<string, any> = {}): any {
+  return {
+    study: { title: 'tiny', out: 'runs', report: 'out/report.html', seeds: [0, 1] },
+    base: {
+      run: { name: 'x', deterministic: true, threads: 1 },
+      student: { model: 'tiny_cnn', options: { width: 4 } },
+      data: { dataset: 'fashion-mnist', subsetPerClass: 6, testSubsetPerClass: 4, imgSize: 28, channels: 1 },
+      optimizer: { name: 'sgd', lr: 0.05 },
+      epochs: 1, batchSize: 12, eval: { batchSize: 50 },
+    },
+    teachers: { big: { student: { model: 'tiny_cnn', options: { width: 8 } }, epochs: 2 } },
+    variants: {
+      alone: { method: { name: 'ce' } },
+      kd: { teachers: ['@big'], method: { name: 'kd' } },
+      // a pipeline: the kd student (same seed) teaches this one
+      chain: { teachers: ['@kd'], method: { name: 'kd' } },
+    },
+    claims: [{ text: 'kd beats alone', order: ['kd', 'alone'] }],
+    ...extra,
+  };
+}
+
+function write(dir: string, name: string, obj: unknown): string {
+  const f = path.join(dir, name);
+  fs.writeFileSync(f, YAML.stringify(obj));
+  return f;
+}
+
+test('deepMerge: objects merge key by key, arrays and scalars replace', () => {
+  assert.deepEqual(deepMerge({ a: { b: 1, c: [1, 2] }, d: 1 }, { a: { c: [3] }, e: 2 }), { a: { b: 1, c: [3] }, d: 1, e: 2 });
+  const base = { a: { b: 1 } };
+  deepMerge(base, { a: { b: 2 } });
+  assert.deepEqual(base, { a: { b: 1 } }, 'the base is not modified');
+});
+
+test('study files: bad references, order, claims and extends cycles are errors naming the file', () => {
+  const dir = tmp();
+  const bad = (mut: (s: any) => void, re: RegExp) => {
+    const s = tinyStudy(dir);
+    mut(s);
+    assert.throws(() => loadStudy(write(dir, 'bad.yaml', s)), re);
+  };
+  bad((s) => { s.variants.kd.teachers = ['@nope']; }, /bad\.yaml: kd: teacher '@nope' is neither a teacher nor a variant/);
+  bad((s) => { s.variants = { chain: s.variants.chain, kd: s.variants.kd }; }, /bad\.yaml: chain: '@kd' must be listed before chain/);
+  bad((s) => { s.claims[0].order = ['kd', 'ghost']; }, /bad\.yaml: claims\.0 \('kd beats alone'\): unknown group 'ghost'/);
+  bad((s) => { s.study.seeds = 'all'; }, /bad\.yaml: study\.seeds: Expected array/);
+  bad((s) => { s.variants.kd.teachers = ['big']; }, /teacher 'big': a teacher given as a string must be '@name'/);
+  bad((s) => { s.teachers.alone = {}; }, /'alone' is both a teacher and a variant/);
+  write(dir, 'a.yaml', { extends: 'b.yaml' });
+  write(dir, 'b.yaml', { extends: 'a.yaml' });
+  assert.throws(() => loadStudy(path.join(dir, 'a.yaml')), /'extends' forms a cycle/);
+  // extends: the child's values win, and a variant set to null is dropped
+  const parent = write(dir, 'parent.yaml', tinyStudy(dir));
+  const child = write(dir, 'child.yaml', { extends: path.basename(parent), study: { seeds: [5] }, variants: { chain: null } });
+  const { study } = loadStudy(child);
+  assert.deepEqual(study.study.seeds, [5]);
+  assert.deepEqual(Object.keys(study.variants), ['alone', 'kd']);
+  assert.equal(study.study.title, 'tiny');
+});
+
+test('checkOrder: every mean of a level must exceed every mean of the next', () => {
+  const g = (name: string, xs: number[]) => [name, { name, runs: xs.map((top1, seed) => ({ seed, top1 })) }] as const;
+  const groups = new Map([g('a', [0.9, 0.8]), g('b', [0.7, 0.7]), g('c', [0.75, 0.85]), g('d', [0.5, 0.6])]);
+  assert.equal(checkOrder('x', ['a', 'b', 'd'], groups, 'top1').holds, true);
+  assert.equal(checkOrder('x', ['a', ['b', 'c'], 'd'], groups, 'top1').holds, true);
+  // b (0.70) does not exceed a (0.85)
+  assert.equal(checkOrder('x', [['b', 'c'], 'a'], groups, 'top1').holds, false);
+  assert.equal(checkOrder('x', ['d', 'a'], groups, 'top1').holds, false);
+  assert.match(checkOrder('x', ['a', 'd'], groups, 'top1').detail!, /a 85\.00%  >  d 55\.00%/);
+});
+
+test('a tiny study end to end: teacher once, variants × seeds, pipeline, report; a second run reuses everything', async () => {
+  const dir = tmp();
+  const file = write(dir, 'study.yaml', tinyStudy(dir));
+  const lines: string[] = [];
+  const r = await runStudy(file, { quiet: true, log: (l) => lines.push(l) });
+  // 1 teacher + 3 variants × 2 seeds
+  assert.equal(lines.filter((l) => /^\[study \d+\/7\] .*: training/.test(l)).length, 7, lines.join('\n'));
+  for (const d of ['teacher-big', 'alone-s0', 'kd-s1', 'chain-s1']) assert.ok(fs.existsSync(path.join(dir, 'runs', d, 'summary.json')), d);
+  // the pipeline's teacher is the kd student of the same seed
+  const chainCfg = JSON.parse(fs.readFileSync(path.join(dir, 'runs', 'chain-s1', 'config.json'), 'utf8'));
+  assert.equal(chainCfg.teachers[0].run, path.join(dir, 'runs', 'kd-s1'));
+  assert.equal(chainCfg.run.seed, 1);
+  assert.equal(r.study.groups.length, 4);
+  for (const g of r.study.groups.slice(1)) {
+    assert.equal(g.runs.length, 2);
+    for (const run of g.runs) assert.ok((run.top1 as number) >= 0 && (run.top1 as number) <= 1 && (run['time (s)'] as number) > 0);
+  }
+  assert.equal(r.study.claims.length, 1);
+  const html = fs.readFileSync(r.report, 'utf8');
+  assert.match(html, /kd beats alone/);
+  assert.match(fs.readFileSync(r.markdown, 'utf8'), /\| alone \(ce, tiny_cnn\) \| 2 \|/);
+  const json = JSON.parse(fs.readFileSync(r.json, 'utf8'));
+  assert.deepEqual(json.seeds, [0, 1]);
+  // again: nothing trains, the results are the same
+  const again: string[] = [];
+  const r2 = await runStudy(file, { quiet: true, log: (l) => again.push(l) });
+  assert.equal(again.filter((l) => /training|resuming/.test(l)).length, 0, again.join('\n'));
+  assert.equal(again.filter((l) => /reused/.test(l)).length, 7);
+  assert.deepEqual(r2.study.groups.map((g) => g.runs.map((x) => x.top1)), r.study.groups.map((g) => g.runs.map((x) => x.top1)));
+});
+
+test('--only runs the asked variant and what it learns from; --jobs 2 runs in worker processes', async () => {
+  const dir = tmp();
+  const file = write(dir, 'study.yaml', tinyStudy(dir, { study: { title: 'tiny', out: 'runs', report: 'out/r.html', seeds: [0] } }));
+  const lines: string[] = [];
+  const r = await runStudy(file, { only: ['chain'], jobs: 2, quiet: true, log: (l) => lines.push(l) });
+  assert.deepEqual(fs.readdirSync(path.join(dir, 'runs')).sort(), ['chain-s0', 'kd-s0', 'teacher-big']);
+  assert.deepEqual(r.study.groups.map((g) => g.name.split(' ')[0]), ['teacher:', 'kd', 'chain']);
+  // worker processes ran with one libtorch thread each (2 jobs on this machine's cores)
+  const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'runs', 'kd-s0', 'config.json'), 'utf8'));
+  assert.equal(cfg.run.threads, Math.max(1, Math.floor(os.cpus().length / 2)));
+  await assert.rejects(runStudy(file, { only: ['ghost'], quiet: true, log: () => {} }), /--only: unknown variant 'ghost'/);
+});

@@ -1,0 +1,320 @@
+// Studies: a grid of `civet train` runs (variants × seeds) over one base config, with shared
+// teachers trained first, pipelines (a variant may learn from another variant's student), a table
+// of mean ± std, and claims (orderings of means) checked against the results.
+//
+// A study file is YAML:
+//   study:    { title, description, out, report, seeds: [0, 1, 2], metric: top1 }
+//   base:     a civet train config shared by every run (run.name is set per run)
+//   teachers: name → overrides of base; trained once each, before the variants
+//   variants: name → overrides of base; run once per seed, in the order written
+//   claims:   [{ text, order: [a, [b, c], d] }]   mean(a) > every mean in [b, c] > mean(d)
+// A file with `extends: other.yaml` is merged over that file; an inherited variant set to null is
+// dropped. In overrides, a teacher given as the string '@name' is the best checkpoint of teacher `name`
+// or of variant `name` at the same seed.
+//
+// Runs live in <out>/<variant>-s<seed>; a run that finished (summary.json) is reused, one that
+// was interrupted is resumed from its last checkpoint, so a study killed at any point continues
+// where it stopped when the same command runs again.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as os from 'node:os';
+import { fork } from 'node:child_process';
+import { z } from 'zod';
+import { train, TrainSummary, TrainOptions } from './trainer';
+import { readConfigFile, validateConfig, applyOverrides, ConfigError } from './schema';
+import { writeStudyReport, meanStd, Study, StudyGroup, StudyClaim } from '../report/html';
+import { writeFileAtomic } from '../util/atomic';
+
+const Order = z.array(z.union([z.string(), z.array(z.string()).nonempty()])).min(2, 'an order needs at least two entries');
+
+export const StudySchema = z.object({
+  study: z.object({
+    title: z.string(),
+    description: z.string().default(''),
+    out: z.string(),
+    report: z.string(),
+    seeds: z.array(z.number().int().nonnegative()).nonempty().default([0, 1, 2]),
+    metric: z.string().default('top1'),
+  }).strict(),
+  base: z.record(z.unknown()),
+  teachers: z.record(z.record(z.unknown())).default({}),
+  variants: z.record(z.record(z.unknown())),
+  claims: z.array(z.object({ text: z.string(), order: Order }).strict()).default([]),
+}).strict();
+
+export type StudyFile = z.infer<typeof StudySchema>;
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Deep merge of plain objects; arrays and scalars in `over` replace those in `base`. */
+export function deepMerge(base: unknown, over: unknown): unknown {
+  if (!isObj(base) || !isObj(over)) return structuredClone(over);
+  const out: Record<string, unknown> = structuredClone(base);
+  for (const [k, v] of Object.entries(over)) out[k] = k in out ? deepMerge(out[k], v) : structuredClone(v);
+  return out;
+}
+
+/** Reads a study file (following `extends:`), validates it, and checks every name it refers to. */
+export function loadStudy(file: string, seen: string[] = []): { study: StudyFile; dir: string } {
+  const abs = path.resolve(file);
+  if (seen.includes(abs)) throw new ConfigError(`${file}: 'extends' forms a cycle (${[...seen, abs].join(' → ')})`);
+  let raw = readConfigFile(abs) as Record<string, unknown>;
+  if (raw.extends !== undefined) {
+    if (typeof raw.extends !== 'string') throw new ConfigError(`${file}: extends: expected a file name`);
+    const parentFile = path.resolve(path.dirname(abs), raw.extends);
+    const parent = loadRaw(parentFile, [...seen, abs]);
+    const { extends: _e, ...rest } = raw;
+    raw = deepMerge(parent, rest) as Record<string, unknown>;
+  }
+  // a file that extends another drops an inherited variant or teacher by setting it to null
+  for (const k of ['teachers', 'variants']) {
+    const m = raw[k];
+    if (isObj(m)) for (const [n, v] of Object.entries(m)) if (v === null) delete m[n];
+  }
+  const r = StudySchema.safeParse(raw);
+  if (!r.success) {
+    throw new ConfigError(r.error.issues.map((i) => `${file}: ${i.path.join('.') || '(top level)'}: ${i.message}`).join('\n'));
+  }
+  const s = r.data;
+  const names = new Set([...Object.keys(s.teachers), ...Object.keys(s.variants)]);
+  for (const t of Object.keys(s.teachers)) if (t in s.variants) throw new ConfigError(`${file}: '${t}' is both a teacher and a variant`);
+  const order = Object.keys(s.variants);
+  for (const [v, o] of Object.entries({ ...s.teachers, ...s.variants })) {
+    for (const ref of teacherRefs(o)) {
+      if (!names.has(ref)) throw new ConfigError(`${file}: ${v}: teacher '@${ref}' is neither a teacher nor a variant of this study`);
+      if (v in s.variants && ref in s.variants && order.indexOf(ref) >= order.indexOf(v)) {
+        throw new ConfigError(`${file}: ${v}: '@${ref}' must be listed before ${v} (its student is ${v}'s teacher)`);
+      }
+      if (v in s.teachers && ref in s.variants) throw new ConfigError(`${file}: teacher ${v} cannot learn from variant '@${ref}'`);
+    }
+  }
+  s.claims.forEach((c, i) => c.order.flat().forEach((n) => {
+    if (!(n in s.variants) && !(n in s.teachers)) throw new ConfigError(`${file}: claims.${i} ('${c.text}'): unknown group '${n}'`);
+  }));
+  return { study: s, dir: path.dirname(abs) };
+}
+
+function loadRaw(file: string, seen: string[]): Record<string, unknown> {
+  if (seen.includes(file)) throw new ConfigError(`${file}: 'extends' forms a cycle`);
+  const raw = readConfigFile(file) as Record<string, unknown>;
+  if (raw.extends === undefined) return raw;
+  const { extends: parent, ...rest } = raw;
+  if (typeof parent !== 'string') throw new ConfigError(`${file}: extends: expected a file name`);
+  return deepMerge(loadRaw(path.resolve(path.dirname(file), parent), [...seen, file]), rest) as Record<string, unknown>;
+}
+
+function teacherRefs(o: Record<string, unknown>): string[] {
+  const ts = o.teachers;
+  if (!Array.isArray(ts)) return [];
+  return ts.filter((t): t is string => typeof t === 'string').map((t) => {
+    if (!t.startsWith('@')) throw new ConfigError(`teacher '${t}': a teacher given as a string must be '@name' (a study teacher or earlier variant)`);
+    return t.slice(1);
+  });
+}
+
+export interface StudyOptions {
+  /** run only these variants (teachers they need still train) */
+  only?: string[];
+  seeds?: number[];
+  /** override study.out / study.report */
+  out?: string;
+  report?: string;
+  log?: (line: string) => void;
+  /** silence each run's progress bar */
+  quiet?: boolean;
+  /** runs at once, each in its own process with cores/jobs libtorch threads (default 1: in this process) */
+  jobs?: number;
+  /** extra `a.b=c` overrides applied to every run (teachers included) */
+  set?: string[];
+}
+
+export interface StudyResult { study: Study; report: string; json: string; markdown: string; wallTimeSec: number }
+
+export async function runStudy(file: string, opts: StudyOptions = {}): Promise<StudyResult> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const { study: s, dir } = loadStudy(file);
+  const out = path.resolve(opts.out ?? path.resolve(dir, s.study.out));
+  const reportFile = path.resolve(opts.report ?? path.resolve(dir, s.study.report));
+  const seeds = opts.seeds ?? s.study.seeds;
+  const variants = opts.only ?? Object.keys(s.variants);
+  for (const v of variants) if (!(v in s.variants)) throw new ConfigError(`--only: unknown variant '${v}' (known: ${Object.keys(s.variants).join(', ')})`);
+  // variants an asked-for variant learns from run too
+  const needed = new Set<string>();
+  const need = (v: string) => {
+    for (const r of teacherRefs(s.variants[v] ?? s.teachers[v])) { if (r in s.variants) need(r); needed.add(r); }
+    needed.add(v);
+  };
+  variants.forEach(need);
+  const teacherNames = Object.keys(s.teachers).filter((t) => needed.has(t));
+  const variantNames = Object.keys(s.variants).filter((v) => needed.has(v));
+  const jobs = Math.max(1, opts.jobs ?? 1);
+  const total = teacherNames.length + variantNames.length * seeds.length;
+  const t0 = Date.now();
+  let done = 0;
+  const summaries = new Map<string, TrainSummary>();
+  const runOne = async (name: string, overrides: Record<string, unknown>, seed: number | null): Promise<TrainSummary> => {
+    const runName = seed === null ? `teacher-${name}` : `${name}-s${seed}`;
+    const runDir = path.join(out, runName);
+    const resolved = structuredClone(overrides);
+    if (Array.isArray(resolved.teachers)) {
+      resolved.teachers = resolved.teachers.map((t) => {
+        if (typeof t !== 'string') return t;
+        const ref = t.slice(1);
+        const dirOf = ref in s.teachers ? path.join(out, `teacher-${ref}`) : path.join(out, `${ref}-s${seed}`);
+        return { run: dirOf };
+      });
+    }
+    const cfgRaw = deepMerge(s.base, resolved) as Record<string, any>;
+    cfgRaw.run = { ...(cfgRaw.run ?? {}), name: runName };
+    if (seed !== null) cfgRaw.run.seed = seed;
+    const cfg = applyOverrides(cfgRaw, opts.set ?? [], '--set') as Record<string, any>;
+    if (jobs > 1) cfg.run.threads = Math.max(1, Math.floor(os.cpus().length / jobs));
+    // paths in the study (data roots, weights) are relative to the study file
+    validateConfig(cfg, `${file} (${runName})`);
+    done++;
+    const tag = `[study ${done}/${total}] ${runName}`;
+    const summaryFile = path.join(runDir, 'summary.json');
+    let sum: TrainSummary;
+    if (fs.existsSync(summaryFile)) {
+      sum = JSON.parse(fs.readFileSync(summaryFile, 'utf8'));
+      log(`${tag}: done before (top-1 ${(100 * sum.top1).toFixed(2)}%), reused`);
+    } else {
+      const resume = fs.existsSync(path.join(runDir, 'checkpoints')) && fs.existsSync(path.join(runDir, 'config.json'));
+      log(`${tag}: ${resume ? 'resuming' : 'training'} (${describe(cfg as Record<string, any>)})`);
+      sum = jobs > 1
+        ? await trainInWorker({ config: resume ? null : cfg, resume: resume ? runDir : undefined, out, cwd: dir }, (l) => log(`  ${runName}: ${l}`))
+        : await trainHere(resume ? null : cfg as object, { resume: resume ? runDir : undefined, out, quiet: opts.quiet, log: (l) => log(`  ${l}`) }, dir);
+      log(`${tag}: top-1 ${(100 * sum.top1).toFixed(2)}% in ${sum.wallTimeSec.toFixed(0)} s (study ${fmtDur((Date.now() - t0) / 1000)} so far)`);
+    }
+    return sum;
+  };
+  // jobs: teachers first (in order), then variants seed by seed; a job starts once the runs it
+  // learns from have finished, and at most `jobs` run at once (each in its own process)
+  interface Job { key: string; deps: string[]; start(): Promise<TrainSummary> }
+  const jobList: Job[] = [
+    ...teacherNames.map((t) => ({ key: `teacher:${t}`, deps: teacherRefs(s.teachers[t]).map((r) => `teacher:${r}`), start: () => runOne(t, s.teachers[t], null) })),
+    ...seeds.flatMap((seed) => variantNames.map((v) => ({
+      key: `${v}:${seed}`,
+      deps: teacherRefs(s.variants[v]).map((r) => (r in s.teachers ? `teacher:${r}` : `${r}:${seed}`)),
+      start: () => runOne(v, s.variants[v], seed),
+    }))),
+  ];
+  await schedule(jobList, jobs, summaries);
+  const wall = (Date.now() - t0) / 1000;
+  // ---- results -------------------------------------------------------------------------------
+  const row = (x: TrainSummary, seed: number) => ({ seed, top1: x.top1, top5: x.top5, ece: x.ece, 'time (s)': x.wallTimeSec, 'params (M)': x.params / 1e6 });
+  const groups: StudyGroup[] = [
+    ...teacherNames.map((t) => ({ name: `teacher: ${t} (${summaries.get(`teacher:${t}`)!.model})`, key: t, runs: [row(summaries.get(`teacher:${t}`)!, 0)] })),
+    ...variantNames.map((v) => ({
+      name: `${v} (${summaries.get(`${v}:${seeds[0]}`)!.method}, ${summaries.get(`${v}:${seeds[0]}`)!.model})`, key: v,
+      runs: seeds.map((sd) => row(summaries.get(`${v}:${sd}`)!, sd)),
+    })),
+  ];
+  const byKey = new Map(groups.map((g) => [(g as any).key as string, g]));
+  const metric = s.study.metric;
+  const claims: StudyClaim[] = s.claims.filter((c) => c.order.flat().every((n) => byKey.has(n))).map((c) => checkOrder(c.text, c.order, byKey, metric));
+  const study: Study = {
+    title: s.study.title,
+    description: `${s.study.description.trim()}\n\nMade by: civet study ${path.relative(process.cwd(), path.resolve(file)) || file}` +
+      ` — ${variantNames.length} variants × ${seeds.length} seeds + ${teacherNames.length} teachers, ${fmtDur(wall)} of training in this invocation` +
+      ` (runs reused from earlier invocations count 0 here; each run's own time is in the table).`,
+    groups: groups.map(({ name, runs }) => ({ name, runs })),
+    claims,
+  };
+  writeStudyReport(study, reportFile);
+  const json = reportFile.replace(/\.html?$/, '') + '.json';
+  writeFileAtomic(json, JSON.stringify({ file: path.resolve(file), seeds, metric, groups: study.groups, claims }, null, 2));
+  const markdown = reportFile.replace(/\.html?$/, '') + '.md';
+  writeFileAtomic(markdown, studyMarkdown(study, metric));
+  log(`[study] report: ${reportFile} (${claims.filter((c) => c.holds).length}/${claims.length} claims hold)`);
+  return { study, report: reportFile, json, markdown, wallTimeSec: wall };
+}
+
+/** order [a, [b, c], d]: every mean of an entry exceeds every mean of the next entry. */
+export function checkOrder(text: string, order: (string | string[])[], groups: Map<string, StudyGroup>, metric: string): StudyClaim {
+  const mean = (n: string) => meanStd(groups.get(n)!.runs.map((r) => r[metric]).filter((v): v is number => typeof v === 'number')).mean;
+  const pct = (x: number) => (metric.startsWith('top') ? `${(100 * x).toFixed(2)}%` : x.toFixed(4));
+  const levels = order.map((e) => (Array.isArray(e) ? e : [e]));
+  let holds = true;
+  const parts: string[] = [];
+  for (let i = 0; i + 1 < levels.length; i++) {
+    const lo = Math.min(...levels[i].map(mean)), hi = Math.max(...levels[i + 1].map(mean));
+    if (!(lo > hi)) holds = false;
+  }
+  for (const l of levels) parts.push(l.map((n) => `${n} ${pct(mean(n))}`).join(', '));
+  return { text, holds, detail: `${metric} means: ${parts.join('  >  ')}` };
+}
+
+export function studyMarkdown(s: Study, metric: string): string {
+  const keys = ['top1', 'ece', 'time (s)', 'params (M)'].filter((k) => s.groups.some((g) => g.runs.some((r) => typeof r[k] === 'number')));
+  const fmt = (k: string, xs: number[]) => {
+    const { mean, std } = meanStd(xs);
+    const f = (v: number) => (k.startsWith('top') ? (100 * v).toFixed(2) : k === 'ece' ? v.toFixed(4) : k === 'time (s)' ? v.toFixed(0) : v.toFixed(3));
+    return Number.isNaN(std) ? f(mean) : `${f(mean)} ± ${f(std)}`;
+  };
+  const lines = [
+    `# ${s.title}`, '', s.description ?? '', '',
+    `## Claims (${metric})`, '',
+    ...s.claims.map((c) => `- ${c.holds ? '✓ holds' : '✗ does not hold'}: ${c.text} — ${c.detail}`), '',
+    '## Results (mean ± std over seeds)', '',
+    `| group | seeds | ${keys.join(' | ')} |`, `|---|---|${keys.map(() => '---').join('|')}|`,
+    ...s.groups.map((g) => `| ${g.name} | ${g.runs.length} | ${keys.map((k) => fmt(k, g.runs.map((r) => r[k]).filter((x): x is number => typeof x === 'number'))).join(' | ')} |`),
+    '', `top1 in %${keys.includes('ece') ? ', ECE = expected calibration error (15 bins)' : ''}, time = wall time of one run (all its stages) on this machine.`, '',
+  ];
+  return lines.join('\n');
+}
+
+function describe(c: Record<string, any>): string {
+  const m = c.method?.name ?? 'ce';
+  const ts = Array.isArray(c.teachers) ? c.teachers.map((t: any) => (t.run ? path.basename(t.run) : t.model ?? t.torchscript)).join(' + ') : '';
+  return `${c.student?.model} ${m}${ts ? ` ← ${ts}` : ''}, ${c.epochs} epochs`;
+}
+
+function fmtDur(sec: number): string {
+  return sec < 90 ? `${sec.toFixed(0)} s` : `${Math.floor(sec / 60)} min ${Math.round(sec % 60)} s`;
+}
+
+async function schedule(jobs: { key: string; deps: string[]; start(): Promise<TrainSummary> }[], n: number, done: Map<string, TrainSummary>): Promise<void> {
+  const pending = [...jobs];
+  const running = new Map<string, Promise<void>>();
+  let failure: unknown = null;
+  while ((pending.length || running.size) && failure === null) {
+    for (let i = 0; i < pending.length && running.size < n;) {
+      const j = pending[i];
+      if (j.deps.every((d) => done.has(d))) {
+        pending.splice(i, 1);
+        running.set(j.key, j.start().then((r) => { done.set(j.key, r); }, (e) => { failure ??= e; }).finally(() => { running.delete(j.key); }));
+      } else i++;
+    }
+    if (!running.size) throw new Error(`study: cannot start ${pending.map((j) => j.key).join(', ')}: they wait on runs that are not in this study`);
+    await Promise.race(running.values());
+  }
+  await Promise.all(running.values());
+  if (failure !== null) throw failure;
+}
+
+async function trainHere(cfg: object | null, o: TrainOptions, cwd: string): Promise<TrainSummary> {
+  // paths in the study (data roots, weights) are relative to the study file
+  const before = process.cwd();
+  process.chdir(cwd);
+  try { return await train(cfg, o); } finally { process.chdir(before); }
+}
+
+/** One run in a child process (study_worker.js): its summary, or its error with the message. */
+function trainInWorker(msg: { config: unknown; resume?: string; out: string; cwd: string }, log: (l: string) => void): Promise<TrainSummary> {
+  return new Promise((resolve, reject) => {
+    const child = fork(path.join(__dirname, 'study_worker.js'), [], { cwd: msg.cwd, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    let result: TrainSummary | null = null, error: string | null = null, stderr = '';
+    child.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
+    child.on('message', (m: any) => {
+      if (m.log) log(m.log);
+      if (m.summary) result = m.summary;
+      if (m.error) error = m.error;
+    });
+    child.on('exit', (code, signal) => {
+      if (result) resolve(result);
+      else reject(new Error(error ?? `study worker exited with ${signal ?? `code ${code}`}${stderr ? `:\n${stderr}` : ''}`));
+    });
+    child.send(msg);
+  });
+}
