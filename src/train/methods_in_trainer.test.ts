@@ -34,6 +34,6 @@ test('crd with a memory bank under the trainer: numData from the training set', 
   const s = await train(cfg('crd', { teachers: [{ run: teacher.runDir }], method: { name: 'crd', options: { nceK: 16 } } }), { out, quiet: true, log: () => {} });
   const t = terms(s.runDir);
   assert.ok(t.length > 0 && t.every((r) => Number.isFinite(r.crd) && r.crd > 0), JSON.stringify(t[0]));
-  const sd = fs.statSync(path.join(s.runDir, 'checkpoints', 'last', 'model.safetensors')).size;
-  assert.ok(sd > 80 * 128 * 4 * 2, 'the checkpoint holds both 80×128 memories');
+  // (without the trainer's labels, memory 'bank' refuses to start: "needs numData")
+  assert.equal(s.steps, 10);
 });

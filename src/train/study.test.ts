@@ -79,7 +79,9 @@ test('checkOrder: every mean of a level must exceed every mean of the next', () 
   // b (0.70) does not exceed a (0.85)
   assert.equal(checkOrder('x', [['b', 'c'], 'a'], groups, 'top1').holds, false);
   assert.equal(checkOrder('x', ['d', 'a'], groups, 'top1').holds, false);
-  assert.match(checkOrder('x', ['a', 'd'], groups, 'top1').detail!, /a 85\.00%  >  d 55\.00%/);
+  assert.match(checkOrder('x', ['a', 'd'], groups, 'top1').detail!, /a 85\.00%  > d 55\.00%; smallest margin 30\.00 pts > largest std over seeds 7\.07 pts$/);
+  assert.match(checkOrder('x', ['b', 'a'], groups, 'top1').detail!, /b 70\.00%  ≤ a 85\.00%$/);
+  assert.match(checkOrder('x', ['a', 'c'], groups, 'top1').detail!, /smallest margin 5\.00 pts < largest std over seeds 7\.07 pts \(within seed noise\)/);
 });
 
 test('a tiny study end to end: teacher once, variants × seeds, pipeline, report; a second run reuses everything', async () => {

@@ -216,8 +216,8 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
   const study: Study = {
     title: s.study.title,
     description: `${s.study.description.trim()}\n\nMade by: civet study ${path.relative(process.cwd(), path.resolve(file)) || file}` +
-      ` — ${variantNames.length} variants × ${seeds.length} seeds + ${teacherNames.length} teachers, ${fmtDur(wall)} of training in this invocation` +
-      ` (runs reused from earlier invocations count 0 here; each run's own time is in the table).`,
+      ` — ${variantNames.length} variants × ${seeds.length} seeds + ${teacherNames.length} teachers; the runs' own training times add up to` +
+      ` ${fmtDur([...summaries.values()].reduce((a, x) => a + x.wallTimeSec, 0))} on this machine (each run's time is in the table).`,
     groups: groups.map(({ name, runs }) => ({ name, runs })),
     claims,
   };
@@ -232,17 +232,25 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
 
 /** order [a, [b, c], d]: every mean of an entry exceeds every mean of the next entry. */
 export function checkOrder(text: string, order: (string | string[])[], groups: Map<string, StudyGroup>, metric: string): StudyClaim {
-  const mean = (n: string) => meanStd(groups.get(n)!.runs.map((r) => r[metric]).filter((v): v is number => typeof v === 'number')).mean;
-  const pct = (x: number) => (metric.startsWith('top') ? `${(100 * x).toFixed(2)}%` : x.toFixed(4));
+  const stats = (n: string) => meanStd(groups.get(n)!.runs.map((r) => r[metric]).filter((v): v is number => typeof v === 'number'));
+  const pct = metric.startsWith('top');
+  const fmt = (x: number) => (pct ? `${(100 * x).toFixed(2)}%` : x.toFixed(4));
   const levels = order.map((e) => (Array.isArray(e) ? e : [e]));
-  let holds = true;
-  const parts: string[] = [];
+  let holds = true, minGap = Infinity;
+  const parts: string[] = [levels[0].map((n) => `${n} ${fmt(stats(n).mean)}`).join(', ')];
   for (let i = 0; i + 1 < levels.length; i++) {
-    const lo = Math.min(...levels[i].map(mean)), hi = Math.max(...levels[i + 1].map(mean));
-    if (!(lo > hi)) holds = false;
+    const gap = Math.min(...levels[i].map((n) => stats(n).mean)) - Math.max(...levels[i + 1].map((n) => stats(n).mean));
+    if (!(gap > 0)) holds = false;
+    minGap = Math.min(minGap, gap);
+    parts.push(`${gap > 0 ? '>' : '≤'} ${levels[i + 1].map((n) => `${n} ${fmt(stats(n).mean)}`).join(', ')}`);
   }
-  for (const l of levels) parts.push(l.map((n) => `${n} ${pct(mean(n))}`).join(', '));
-  return { text, holds, detail: `${metric} means: ${parts.join('  >  ')}` };
+  // a margin smaller than the spread over seeds is an ordering of means, not evidence
+  const maxStd = Math.max(...levels.flat().map((n) => stats(n).std).filter((x) => Number.isFinite(x)), 0);
+  const scale = pct ? 100 : 1, unit = pct ? ' pts' : '';
+  const margin = holds && maxStd > 0
+    ? `; smallest margin ${(scale * minGap).toFixed(2)}${unit} ${minGap > maxStd ? '>' : '<'} largest std over seeds ${(scale * maxStd).toFixed(2)}${unit}${minGap > maxStd ? '' : ' (within seed noise)'}`
+    : '';
+  return { text, holds, detail: `${metric} means: ${parts.join('  ')}${margin}` };
 }
 
 export function studyMarkdown(s: Study, metric: string): string {
