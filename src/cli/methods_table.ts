@@ -46,7 +46,7 @@ with .json and .md beside it. Methods: ${Object.keys(TABLE_METHODS).join('; ')}.
         `One protocol for every method: teacher ${p.teacher} trained once with CE (${p.teacherSteps} steps; top-1 ${(100 * r.teacherTop1).toFixed(2)}%, ${r.teacherSec.toFixed(0)} s), ` +
         `student ${p.student} from scratch, ${p.perClass} training images per class (the same subset for every seed), ${p.steps} steps of batch ${p.batch}, ` +
         `SGD lr ${p.lr} momentum 0.9 weight decay 5e-4 with a cosine schedule, ${p.threads} libtorch threads; top-1 on all 10,000 test images. ` +
-        `Each method uses its paper/official-code defaults (methods.md), except DKD's warm-up (1 epoch here, 20 of 240 there) and CRD's negatives (256 bank / 512 queue for a 1,000-image set). ` +
+        `Each method uses its paper/official-code defaults (methods.md), except the epoch-based schedules, scaled to ~16 epochs: DKD's warm-up (1 epoch here, 20 of 240 there) and FSP's first stage (2 epochs here, 30 of 240 there) and CRD's negatives (256 bank / 512 queue for a 1,000-image set). ` +
         `Schemes of several trainings count all of them in their time: Tf-KD self (pre-trained student first), TAKD (assistant ${p.assistant}, then student), IFKD + auxiliary (${p.assistant} first), ` +
         `active mixup (3 students: real images, then 2 stages of 500 queried mixes), data-free (${p.synthImages} images synthesized in ${p.synthIterations} iterations, then KD on them only — no real image is seen). ` +
         `Made by: civet methods-table ${argv}`.trim(),
