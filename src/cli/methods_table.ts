@@ -36,7 +36,7 @@ with .json and .md beside it. Methods: ${Object.keys(TABLE_METHODS).join('; ')}.
       onRun: (x, i, n) => process.stderr.write(`[${i}/${n}] ${x.method} seed ${x.seed}: top-1 ${(100 * x.top1).toFixed(2)}% in ${x.timeSec.toFixed(1)} s\n`),
     });
     const p = r.protocol;
-    const argv = process.argv.slice(2).join(' ');
+    const argv = process.argv.slice(3).join(' ');
     const ce = r.groups.find((g) => g.name.startsWith('ce'));
     const kd = r.groups.find((g) => g.name === 'kd');
     const mean = (g: typeof ce) => meanStd(g!.runs.map((x) => x.top1 as number)).mean;
