@@ -18,6 +18,7 @@ import type { CRD } from './methods/classic/crd';
 import { synthesizeImages, saveImageGrid, bnStatisticsOf, DEEPINVERSION_CIFAR_DEFAULTS } from './synthesis/deepinversion';
 import { activeMixup, SoftTargetStudent } from './synthesis/active_mixup';
 import { Rng } from '../util/rng';
+import { batcher, type Data } from './methods/classic/testkit';
 import type { StudyGroup } from '../report/html';
 import '../models';
 import './index';
@@ -47,16 +48,8 @@ interface Env {
 const make = (name: string): Classifier => createModel(name, { numClasses: 10, inChans: 1, imgSize: 28 });
 const ctxOf = (student: Classifier, teachers: Classifier[]) => ({ student, teachers, numClasses: 10, imgSize: 28, inChans: 1 });
 
-function randomBatches(e: Env, seed: number, x = e.x, y = e.y): (step: number) => DistillBatch {
-  const rng = new Rng(seed);
-  const n = y.shape[0];
-  return () => {
-    const idx = new Int32Array(e.p.batch);
-    for (let i = 0; i < idx.length; i++) idx[i] = rng.int(n);
-    const it = fromTypedArray(idx).to('int64');
-    return { x: x.indexSelect(0, it), y: y.indexSelect(0, it), indices: idx };
-  };
-}
+// the tests' sampler (uniform with replacement, dataset indices kept): one batching for both
+const randomBatches = (e: Env, seed: number, x = e.x, y = e.y) => batcher({ x, y } as Data, e.p.batch, seed);
 
 /** SGD (momentum 0.9, wd 5e-4) with a cosine schedule; epochs are passes over the subset. */
 function fit(e: Env, d: Distiller, steps = e.p.steps, next = randomBatches(e, 1000 + e.seed)): void {

@@ -55,17 +55,9 @@ export function deepMerge(base: unknown, over: unknown): unknown {
 }
 
 /** Reads a study file (following `extends:`), validates it, and checks every name it refers to. */
-export function loadStudy(file: string, seen: string[] = []): { study: StudyFile; dir: string } {
+export function loadStudy(file: string): { study: StudyFile; dir: string } {
   const abs = path.resolve(file);
-  if (seen.includes(abs)) throw new ConfigError(`${file}: 'extends' forms a cycle (${[...seen, abs].join(' → ')})`);
-  let raw = readConfigFile(abs) as Record<string, unknown>;
-  if (raw.extends !== undefined) {
-    if (typeof raw.extends !== 'string') throw new ConfigError(`${file}: extends: expected a file name`);
-    const parentFile = path.resolve(path.dirname(abs), raw.extends);
-    const parent = loadRaw(parentFile, [...seen, abs]);
-    const { extends: _e, ...rest } = raw;
-    raw = deepMerge(parent, rest) as Record<string, unknown>;
-  }
+  const raw = loadRaw(abs, []);
   // a file that extends another drops an inherited variant or teacher by setting it to null
   for (const k of ['teachers', 'variants']) {
     const m = raw[k];
@@ -95,7 +87,7 @@ export function loadStudy(file: string, seen: string[] = []): { study: StudyFile
 }
 
 function loadRaw(file: string, seen: string[]): Record<string, unknown> {
-  if (seen.includes(file)) throw new ConfigError(`${file}: 'extends' forms a cycle`);
+  if (seen.includes(file)) throw new ConfigError(`${file}: 'extends' forms a cycle (${[...seen, file].join(' → ')})`);
   const raw = readConfigFile(file) as Record<string, unknown>;
   if (raw.extends === undefined) return raw;
   const { extends: parent, ...rest } = raw;
