@@ -4,7 +4,7 @@ import type { Command } from './commands';
 import { loadFashionMnist, gatherBatch, RandomSampler } from '../data';
 import { tidy, noGrad, F, manualSeed, Tensor } from '../tensor';
 import { Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, Flatten, Linear, AdaptiveAvgPool2d } from '../nn';
-import { imagesToTensor, labelsToTensor, FMNIST_NORM } from '../train/batch';
+import { imagesToTensor, labelsToTensor, FMNIST_NORM } from '../data/batch';
 import { Progress } from '../train/progress';
 
 export const demoCommand: Command = {

@@ -1,5 +1,5 @@
 import type { Command } from './commands';
-import { runStudy } from '../train/study';
+import { runStudy } from '../experiments/study';
 
 export const studyCommand: Command = {
   summary: 'run a study: variants × seeds of training runs, a mean ± std table and checked claims',

@@ -15,7 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Tensor } from '../tensor';
-import type { Normalize } from '../train/batch';
+import type { Normalize } from './batch';
 import { Rng, deriveSeed } from '../util/rng';
 import { InMemoryDataset, materialize, type ImageDataset } from './dataset';
 import { DatasetError } from './errors';
@@ -304,7 +304,7 @@ export class DataLoader implements AsyncIterable<Batch> {
   }
 
   private finish(raw: RawBatch, indices: Int32Array, epoch: number, position: number): Batch {
-    const { imagesToTensor, labelsToTensor } = require('../train/batch') as typeof import('../train/batch');
+    const { imagesToTensor, labelsToTensor } = require('./batch') as typeof import('./batch');
     const o = this.opts;
     let x = imagesToTensor(raw.images, raw.n, raw.h, raw.w, raw.c, { norm: o.norm, outChannels: o.outChannels, size: o.outSize });
     const y = labelsToTensor(raw.labels);

@@ -6,7 +6,7 @@
 //    randomErasing).
 // A pipeline is plain data (TransformSpec[]) so configs can name it and workers can receive it.
 import type { Tensor } from '../tensor';
-import type { Normalize } from '../train/batch';
+import type { Normalize } from './batch';
 import { Rng } from '../util/rng';
 import { randAugment, parseRandAugment, type RandAugmentConfig } from './randaugment';
 
@@ -279,10 +279,10 @@ function tensorLib(): TensorLib {
 export const IMAGENET_NORM: Normalize = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 export const CIFAR_NORM: Normalize = { mean: [0.4914, 0.4822, 0.4465], std: [0.2470, 0.2435, 0.2616] };
 
-/** uint8 NHWC -> float32 NCHW in [0,1], normalised when norm is given (train/batch.ts). */
+/** uint8 NHWC -> float32 NCHW in [0,1], normalised when norm is given (data/batch.ts). */
 export function toTensor(images: Uint8Array, n: number, h: number, w: number, c: number,
   o: { norm?: Normalize; outChannels?: number; size?: number } = {}): Tensor {
-  const { imagesToTensor } = require('../train/batch') as typeof import('../train/batch');
+  const { imagesToTensor } = require('./batch') as typeof import('./batch');
   return imagesToTensor(images, n, h, w, c, o);
 }
 

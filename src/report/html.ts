@@ -2,7 +2,7 @@
 // can be attached to an issue, mailed, or opened from an air-gapped training box as it is.
 import * as path from 'node:path';
 import { writeFileAtomic } from '../util/atomic';
-import { fmtDuration } from '../train/progress';
+import { fmtDuration } from '../util/format';
 import { loadRun, runRow, type RunData } from './runs';
 import { color, esc, intervalPlot, linePlot, type Series } from './svg';
 

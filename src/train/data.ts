@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { loadFashionMnist, loadCifar10, loadCifar100, ImageFolder, stratifiedSubset, materialize, gatherBatch, type ImageDataset, type InMemoryDataset } from '../data';
 import { DataLoader } from '../data/loader';
 import { IMAGENET_NORM, CIFAR_NORM, type TransformSpec } from '../data/transforms';
-import { imagesToTensor, labelsToTensor, FMNIST_NORM, type Normalize } from './batch';
+import { imagesToTensor, labelsToTensor, FMNIST_NORM, type Normalize } from '../data/batch';
 import type { Tensor } from '../tensor';
 import type { Config } from './schema';
 

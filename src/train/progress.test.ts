@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Progress, fmtDuration } from './progress';
+import { Progress } from './progress';
+import { fmtDuration } from '../util/format';
 
 function sink(isTTY: boolean, columns = 120) {
   const s = { out: '', isTTY, columns, write: (x: string) => ((s.out += x), true) };

@@ -1,5 +1,6 @@
 // Training progress reporter. On a terminal it redraws one status line in place; in a log file
 // (CI, nohup, `tee`) carriage returns would make a mess, so it prints plain periodic lines instead.
+import { fmtDuration } from '../util/format';
 
 export interface ProgressStream {
   write(s: string): unknown;
@@ -147,12 +148,3 @@ function fmtLoss(x: number): string {
   return Math.abs(x) >= 1000 || (x !== 0 && Math.abs(x) < 1e-3) ? x.toExponential(3) : x.toFixed(4);
 }
 
-/** 75 -> "1:15", 3725 -> "1:02:05". */
-export function fmtDuration(sec: number): string {
-  if (!Number.isFinite(sec)) return '?';
-  const s = Math.round(sec);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const ss = String(s % 60).padStart(2, '0');
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
-}

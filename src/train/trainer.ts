@@ -30,6 +30,8 @@ export interface TrainOptions {
   /** progress and messages; default stderr */
   log?: (line: string) => void;
   quiet?: boolean;
+  /** relative paths in a config object resolve against this directory (default: the config file's, else the working directory) */
+  baseDir?: string;
 }
 
 export interface EvalResult { top1: number; top5: number; loss: number; ece: number; n: number }
@@ -71,8 +73,8 @@ export async function train(config: string | object | null, opts: TrainOptions =
   const amp = { enabled: cfg.precision === 'bf16', device: (device === 'cpu' ? 'cpu' : 'cuda') as 'cpu' | 'cuda', dtype: 'bfloat16' as const };
   // Paths in a config are relative to its file; the run's config.json stores them absolute, so
   // --resume and `civet eval` work from any directory.
-  if (!opts.resume) cfg = absolutePaths(cfg, typeof config === 'string' ? path.dirname(path.resolve(config)) : process.cwd());
-  const baseDir = process.cwd();
+  if (!opts.resume) cfg = absolutePaths(cfg, opts.baseDir ?? (typeof config === 'string' ? path.dirname(path.resolve(config)) : process.cwd()));
+  const baseDir = opts.baseDir ?? process.cwd();
   fs.mkdirSync(runDir, { recursive: true });
   cleanTemporaries(runDir);
   const hash = configHash(cfg);

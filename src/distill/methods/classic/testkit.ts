@@ -2,7 +2,7 @@
 // shared by the classic-method tests so each file trains its teacher once.
 import { Tensor, tidy, keep, fromTypedArray, manualSeed, setNumThreads } from '../../../tensor';
 import { loadFashionMnist, stratifiedSubset, gatherBatch } from '../../../data';
-import { imagesToTensor, labelsToTensor, FMNIST_NORM } from '../../../train/batch';
+import { imagesToTensor, labelsToTensor, FMNIST_NORM } from '../../../data/batch';
 import { createModel, Classifier } from '../../../models/registry';
 import '../../../models';
 import { CrossEntropyOnly } from '../ce';

@@ -20,8 +20,8 @@ import * as path from 'node:path';
 import * as os from 'node:os';
 import { fork } from 'node:child_process';
 import { z } from 'zod';
-import { train, TrainSummary, TrainOptions } from './trainer';
-import { readConfigFile, validateConfig, applyOverrides, ConfigError } from './schema';
+import { train, TrainSummary, TrainOptions } from '../train/trainer';
+import { readConfigFile, validateConfig, applyOverrides, ConfigError } from '../train/schema';
 import { writeStudyReport, meanStd, Study, StudyGroup, StudyClaim } from '../report/html';
 import { writeFileAtomic } from '../util/atomic';
 
@@ -174,7 +174,7 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
       const resume = fs.existsSync(path.join(runDir, 'checkpoints')) && fs.existsSync(path.join(runDir, 'config.json'));
       log(`${tag}: ${resume ? 'resuming' : 'training'} (${describe(cfg as Record<string, any>)})`);
       sum = jobs > 1
-        ? await trainInWorker({ config: resume ? null : cfg, resume: resume ? runDir : undefined, out, cwd: dir }, (l) => log(`  ${runName}: ${l}`))
+        ? await trainInWorker({ config: resume ? null : cfg, resume: resume ? runDir : undefined, out, baseDir: dir }, (l) => log(`  ${runName}: ${l}`))
         : await trainHere(resume ? null : cfg as object, { resume: resume ? runDir : undefined, out, quiet: opts.quiet, log: (l) => log(`  ${l}`) }, dir);
       log(`${tag}: top-1 ${(100 * sum.top1).toFixed(2)}% in ${sum.wallTimeSec.toFixed(0)} s (study ${fmtDur((Date.now() - t0) / 1000)} so far)`);
     }
@@ -293,17 +293,16 @@ async function schedule(jobs: { key: string; deps: string[]; start(): Promise<Tr
   if (failure !== null) throw failure;
 }
 
-async function trainHere(cfg: object | null, o: TrainOptions, cwd: string): Promise<TrainSummary> {
-  // paths in the study (data roots, weights) are relative to the study file
-  const before = process.cwd();
-  process.chdir(cwd);
-  try { return await train(cfg, o); } finally { process.chdir(before); }
+// paths in the study (data roots, weights) are relative to the study file: train() resolves them
+// against baseDir, so the process's working directory is never changed
+function trainHere(cfg: object | null, o: TrainOptions, baseDir: string): Promise<TrainSummary> {
+  return train(cfg, { ...o, baseDir });
 }
 
 /** One run in a child process (study_worker.js): its summary, or its error with the message. */
-function trainInWorker(msg: { config: unknown; resume?: string; out: string; cwd: string }, log: (l: string) => void): Promise<TrainSummary> {
+function trainInWorker(msg: { config: unknown; resume?: string; out: string; baseDir: string }, log: (l: string) => void): Promise<TrainSummary> {
   return new Promise((resolve, reject) => {
-    const child = fork(path.join(__dirname, 'study_worker.js'), [], { cwd: msg.cwd, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    const child = fork(path.join(__dirname, 'study_worker.js'), [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     let result: TrainSummary | null = null, error: string | null = null, stderr = '';
     child.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
     child.on('message', (m: any) => {

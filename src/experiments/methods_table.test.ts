@@ -2,8 +2,8 @@
 // its time, and unknown method names are refused before anything trains.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runMethodTable, TABLE_METHODS } from './benchmark';
-import { listMethods } from './registry';
+import { runMethodTable, TABLE_METHODS } from './methods_table';
+import { listMethods } from '../distill/registry';
 
 test('methods table: two methods, one seed, tiny budget', async () => {
   const seen: string[] = [];
