@@ -10,7 +10,7 @@ import { randn, randint, tidy, F, manualSeed, getNumThreads, buildInfo } from '.
 import { AdamW } from '../src/optim/adamw';
 import { createModel } from '../src/models/registry';
 import '../src/models/vit';
-import { torchvisionVitParamCount, torchvisionVitOptions, TorchvisionVitArgs } from '../src/interop/torchvision_vit';
+import { torchvisionVitParamCount, torchvisionVitOptions, TorchvisionVitArgs } from '../src/models/vit_torchvision';
 import { registerWorkload, timeSteps } from '../src/bench/workloads';
 
 export const VIT_TI32: TorchvisionVitArgs = { image_size: 32, patch_size: 4, num_layers: 12, num_heads: 3, hidden_dim: 192, mlp_dim: 768, num_classes: 10 };

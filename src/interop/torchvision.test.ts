@@ -4,8 +4,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  convertTorchvisionStateDict, registerConverter, listConverters, torchvisionRegNetKey, loadSafetensorsStateDict, rawToTensor,
+  convertTorchvisionStateDict, registerConverter, listConverters, loadSafetensorsStateDict, rawToTensor,
 } from './torchvision';
+// the family converters live beside their models and register when the zoo loads
+import { torchvisionRegNetKey } from '../models/regnet';
+import '../models';
 import { writeSafetensorsFile, fromTypedArray as rawFromTypedArray } from './safetensors';
 
 test('regnet_y_*: torchvision names → timm names', () => {

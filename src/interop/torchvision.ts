@@ -13,7 +13,8 @@
 //     fc                                                → head.fc
 //   rednet* (mmcls / d-li14/involution checkpoints, not torchvision): drops `backbone.`, keeps head.fc
 //
-// Other families plug in with registerConverter (the ViT one lives in torchvision_vit.ts).
+// Each family's remap lives beside its model (as timm's checkpoint_filter_fn does) and registers
+// itself here when the model's file loads: models/resnet.ts, regnet.ts, rednet.ts, vit_torchvision.ts.
 import { Tensor, fromTypedArray } from '../tensor';
 import type { DType } from '../tensor';
 import { readSafetensorsFile, toTypedArray, RawTensor, SafeDType } from './safetensors';
@@ -41,7 +42,8 @@ export function convertTorchvisionStateDict<V = Tensor>(arch: string, sd: Map<st
   return CONVERTERS.get(best)!(sd instanceof Map ? sd : new Map(Object.entries(sd)), arch);
 }
 
-function renameAll<V>(sd: Map<string, V>, arch: string, rename: (k: string) => string | null): Map<string, V> {
+/** Renames every key with `rename`; throws naming the keys it cannot map (null) or that collide. */
+export function renameAll<V>(sd: Map<string, V>, arch: string, rename: (k: string) => string | null): Map<string, V> {
   const out = new Map<string, V>();
   const unknown: string[] = [];
   for (const [k, v] of sd) {
@@ -55,58 +57,6 @@ function renameAll<V>(sd: Map<string, V>, arch: string, rename: (k: string) => s
   }
   return out;
 }
-
-const RESNET_KEY = /^(conv1|bn1|fc|layer\d+\.\d+\.(conv\d|bn\d|downsample\.[01]))\.(weight|bias|running_mean|running_var|num_batches_tracked)$/;
-/** torchvision ResNet → timm ResNet: the same names (checked, so a wrong architecture fails early). */
-export function convertResNet<V>(sd: Map<string, V>, arch = 'resnet'): Map<string, V> {
-  return renameAll(sd, arch, (k) => (RESNET_KEY.test(k) ? k : null));
-}
-
-const REGNET_BLOCK = /^trunk_output\.block(\d+)\.block\d+-(\d+)\.(.+)$/;
-const REGNET_PARTS: [RegExp, string][] = [
-  [/^proj\.0\./, 'downsample.conv.'],
-  [/^proj\.1\./, 'downsample.bn.'],
-  [/^f\.a\.0\./, 'conv1.conv.'],
-  [/^f\.a\.1\./, 'conv1.bn.'],
-  [/^f\.b\.0\./, 'conv2.conv.'],
-  [/^f\.b\.1\./, 'conv2.bn.'],
-  [/^f\.se\.fc1\./, 'se.fc1.'],
-  [/^f\.se\.fc2\./, 'se.fc2.'],
-  [/^f\.c\.0\./, 'conv3.conv.'],
-  [/^f\.c\.1\./, 'conv3.bn.'],
-];
-const PARAM_SUFFIX = /^(weight|bias|running_mean|running_var|num_batches_tracked)$/;
-
-/** civet/timm name of one torchvision RegNet key, or null. */
-export function torchvisionRegNetKey(k: string): string | null {
-  let m: RegExpExecArray | null;
-  if ((m = /^stem\.([01])\.(.+)$/.exec(k))) return PARAM_SUFFIX.test(m[2]) ? `stem.${m[1] === '0' ? 'conv' : 'bn'}.${m[2]}` : null;
-  if ((m = /^fc\.(weight|bias)$/.exec(k))) return `head.fc.${m[1]}`;
-  if ((m = REGNET_BLOCK.exec(k))) {
-    for (const [re, to] of REGNET_PARTS) {
-      if (re.test(m[3])) {
-        const rest = m[3].replace(re, '');
-        return PARAM_SUFFIX.test(rest) ? `s${m[1]}.b${Number(m[2]) + 1}.${to}${rest}` : null;
-      }
-    }
-  }
-  return null;
-}
-
-/** torchvision RegNet (X or Y) → timm RegNet names. */
-export function convertRegNet<V>(sd: Map<string, V>, arch = 'regnet'): Map<string, V> {
-  return renameAll(sd, arch, torchvisionRegNetKey);
-}
-
-/** mmcls RedNet checkpoints (backbone.* + head.fc.*) → civet RedNet; civet-named keys pass through. */
-export function convertRedNet<V>(sd: Map<string, V>, arch = 'rednet'): Map<string, V> {
-  return renameAll(sd, arch, (k) => (k.startsWith('backbone.') ? k.slice('backbone.'.length) : k));
-}
-
-registerConverter('resnet', convertResNet);
-registerConverter('regnet_y_', convertRegNet);
-registerConverter('regnety_', convertRegNet);
-registerConverter('rednet', convertRedNet);
 
 // ---- reading weights ------------------------------------------------------------------------------
 const SAFE_TO_DTYPE: Partial<Record<SafeDType, DType>> = {

@@ -4,7 +4,7 @@
 import { noGrad } from '../tensor';
 import { registerModelCase } from '../conformance/registry';
 import { loadWeights } from '../interop/weights';
-import { convertTorchvisionVit, torchvisionVitOptions, TorchvisionVitArgs } from '../interop/torchvision_vit';
+import { convertTorchvisionVit, torchvisionVitOptions, TorchvisionVitArgs } from './vit_torchvision';
 import { VisionTransformer, vitConfig } from './vit';
 
 /** civet's ViT built as torchvision's VisionTransformer(**args), weights loaded (strictly) from a

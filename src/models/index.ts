@@ -6,6 +6,7 @@ import './cifar_resnet';
 import './regnet';
 import './rednet';
 import './vit';
+import './vit_torchvision';
 import './deit';
 import './civt';
 import './mixer';

@@ -142,3 +142,11 @@ for (const [depth, params] of [[26, 9_233_166], [38, 12_386_986], [50, 15_540_80
     create: (o) => new RedNet(depth, o as RedNetOptions),
   });
 }
+
+// ---- torchvision / timm checkpoint names (interop/torchvision.ts picks the converter by prefix) ----
+import { registerConverter, renameAll } from '../interop/torchvision';
+/** mmcls RedNet checkpoints (backbone.* + head.fc.*) → civet RedNet; civet-named keys pass through. */
+export function convertRedNet<V>(sd: Map<string, V>, arch = 'rednet'): Map<string, V> {
+  return renameAll(sd, arch, (k) => (k.startsWith('backbone.') ? k.slice('backbone.'.length) : k));
+}
+registerConverter('rednet', convertRedNet);

@@ -186,3 +186,43 @@ for (const [name, cfg] of Object.entries(REGNETY_CFGS)) {
     create: (o) => new RegNet({ ...cfg, seRatio: 0.25, bottleRatio: 1 }, o as RegNetOptions),
   });
 }
+
+// ---- torchvision / timm checkpoint names (interop/torchvision.ts picks the converter by prefix) ----
+import { registerConverter, renameAll } from '../interop/torchvision';
+const REGNET_BLOCK = /^trunk_output\.block(\d+)\.block\d+-(\d+)\.(.+)$/;
+const REGNET_PARTS: [RegExp, string][] = [
+  [/^proj\.0\./, 'downsample.conv.'],
+  [/^proj\.1\./, 'downsample.bn.'],
+  [/^f\.a\.0\./, 'conv1.conv.'],
+  [/^f\.a\.1\./, 'conv1.bn.'],
+  [/^f\.b\.0\./, 'conv2.conv.'],
+  [/^f\.b\.1\./, 'conv2.bn.'],
+  [/^f\.se\.fc1\./, 'se.fc1.'],
+  [/^f\.se\.fc2\./, 'se.fc2.'],
+  [/^f\.c\.0\./, 'conv3.conv.'],
+  [/^f\.c\.1\./, 'conv3.bn.'],
+];
+const PARAM_SUFFIX = /^(weight|bias|running_mean|running_var|num_batches_tracked)$/;
+
+/** civet/timm name of one torchvision RegNet key, or null. */
+export function torchvisionRegNetKey(k: string): string | null {
+  let m: RegExpExecArray | null;
+  if ((m = /^stem\.([01])\.(.+)$/.exec(k))) return PARAM_SUFFIX.test(m[2]) ? `stem.${m[1] === '0' ? 'conv' : 'bn'}.${m[2]}` : null;
+  if ((m = /^fc\.(weight|bias)$/.exec(k))) return `head.fc.${m[1]}`;
+  if ((m = REGNET_BLOCK.exec(k))) {
+    for (const [re, to] of REGNET_PARTS) {
+      if (re.test(m[3])) {
+        const rest = m[3].replace(re, '');
+        return PARAM_SUFFIX.test(rest) ? `s${m[1]}.b${Number(m[2]) + 1}.${to}${rest}` : null;
+      }
+    }
+  }
+  return null;
+}
+
+/** torchvision RegNet (X or Y) → timm RegNet names. */
+export function convertRegNet<V>(sd: Map<string, V>, arch = 'regnet'): Map<string, V> {
+  return renameAll(sd, arch, torchvisionRegNetKey);
+}
+registerConverter('regnet_y_', convertRegNet);
+registerConverter('regnety_', convertRegNet);

@@ -159,3 +159,12 @@ for (const [name, block, depths, params] of RESNETS) {
     create: (o) => new ResNet(block, depths, o as ResNetOptions),
   });
 }
+
+// ---- torchvision / timm checkpoint names (interop/torchvision.ts picks the converter by prefix) ----
+import { registerConverter, renameAll } from '../interop/torchvision';
+const RESNET_KEY = /^(conv1|bn1|fc|layer\d+\.\d+\.(conv\d|bn\d|downsample\.[01]))\.(weight|bias|running_mean|running_var|num_batches_tracked)$/;
+/** torchvision ResNet → timm ResNet: the same names (checked, so a wrong architecture fails early). */
+export function convertResNet<V>(sd: Map<string, V>, arch = 'resnet'): Map<string, V> {
+  return renameAll(sd, arch, (k) => (RESNET_KEY.test(k) ? k : null));
+}
+registerConverter('resnet', convertResNet);

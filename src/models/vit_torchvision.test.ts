@@ -4,9 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { zeros, tidy } from '../tensor';
 import { assertThrowsMessage } from '../tensor/testing';
-import { convertTorchvisionVit, torchvisionVitKey, torchvisionVitOptions, torchvisionVitParamCount, TorchvisionVitArgs } from './torchvision_vit';
-import { VisionTransformer, vitConfig } from '../models/vit';
-import { convertTorchvisionStateDict } from './torchvision';
+import { convertTorchvisionVit, torchvisionVitKey, torchvisionVitOptions, torchvisionVitParamCount, TorchvisionVitArgs } from './vit_torchvision';
+import { VisionTransformer, vitConfig } from './vit';
+import { convertTorchvisionStateDict } from '../interop/torchvision';
 
 test('torchvisionVitKey: top-level and per-layer names', () => {
   const cases: [string, string][] = [

@@ -17,8 +17,8 @@
 //
 // Not convertible (an error names them): heads.pre_logits (representation_size) and the
 // conv-stem variant (conv_proj.conv_*), which have no counterpart in the civet model.
-import type { ModelOptions } from '../models/registry';
-import { registerConverter } from './torchvision';
+import type { ModelOptions } from './registry';
+import { registerConverter } from '../interop/torchvision';
 
 const LAYER_RULES: [RegExp, string][] = [
   [/^ln_1\.(weight|bias)$/, 'norm1.$1'],
