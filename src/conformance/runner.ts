@@ -3,8 +3,19 @@
 import * as path from 'node:path';
 import { tidy, Tensor, scalarTensor } from '../tensor';
 import { readGoldenFile, toTensor, compare, GoldenCase, GoldenTensor, Tol, Mismatch } from './golden';
-import { OP_CASES } from './op_cases';
 import { LOSS_CASES, MODEL_CASES } from './registry';
+// the evaluators live in cases/ and load here only, so a training run never imports them
+import { functionalNames, callFunctional, TENSOR_METHOD_CASES, isCivetModel, evaluateCivetModel } from './cases';
+
+type Evaluator = (inputs: Record<string, any>, options: Record<string, any>) => Tensor;
+
+/** The evaluator for an op (any public F function, or a tensor method) or a registered loss. */
+function evaluatorOf(c: GoldenCase): Evaluator | null {
+  if (c.kind === 'loss') return LOSS_CASES.get(c.name) ?? null;
+  if (FUNCTIONAL.has(c.name)) return (x, o) => callFunctional(c.name, x, o);
+  return TENSOR_METHOD_CASES[c.name] ?? null;
+}
+const FUNCTIONAL = new Set(functionalNames());
 
 export type Outcome = { status: 'passed' } | { status: 'skipped'; reason: string } | { status: 'failed'; problems: Mismatch[] };
 
@@ -16,8 +27,13 @@ export function evaluateCase(c: GoldenCase, defaultTol: Tol, goldenDir: string):
   const tol = c.tol ?? defaultTol;
   return tidy(() => {
     if (c.kind === 'op' || c.kind === 'loss') {
-      const fn = c.kind === 'op' ? OP_CASES[c.name] : LOSS_CASES.get(c.name);
-      if (!fn) return { status: 'skipped', reason: `no civet evaluator for ${c.kind} '${c.name}'` } as Outcome;
+      const fn = evaluatorOf(c);
+      if (!fn) {
+        const reason = c.kind === 'op'
+          ? `'${c.name}' is neither a function of F nor a tensor method civet evaluates`
+          : `no loss '${c.name}' is registered with the conformance runner (src/conformance/cases/)`;
+        return { status: 'skipped', reason } as Outcome;
+      }
       // an input is a tensor or a list of tensors (multi-layer or multi-student losses)
       const inputs: Record<string, any> = {};
       const wantGrad = (c.expected.grad ?? {}) as Record<string, GoldenTensor | GoldenTensor[]>;
@@ -43,8 +59,8 @@ export function evaluateCase(c: GoldenCase, defaultTol: Tol, goldenDir: string):
       return (problems.length ? { status: 'failed', problems } : { status: 'passed' }) as Outcome;
     }
     if (c.kind === 'model') {
-      const fn = MODEL_CASES.get(c.name);
-      if (!fn) return { status: 'skipped', reason: `no civet model for '${c.name}'` } as Outcome;
+      const fn = MODEL_CASES.get(c.name) ?? (isCivetModel(c.name) ? evaluateCivetModel : undefined);
+      if (!fn) return { status: 'skipped', reason: `'${c.name}' is neither a registered model nor a torchvision model case civet knows` } as Outcome;
       if (!c.input || !c.expected.logits) return { status: 'failed', problems: [{ what: 'case', detail: 'model case without input or expected logits' }] } as Outcome;
       const logits = fn(c, path.resolve(goldenDir, c.weights ?? ''), toTensor(c.input, 'input'));
       const p = compare('logits', logits, c.expected.logits, tol);
@@ -70,6 +86,8 @@ export function runConformance(files: string[], log: (line: string) => void = ()
       results.push({ file, index, kind: c.kind, name: c.name, outcome });
       if (outcome.status === 'failed') {
         log(`FAIL ${path.basename(file)}#${index} ${c.kind} ${c.name}: ${outcome.problems.map((p) => `${p.what}: ${p.detail}`).join('; ')}`);
+      } else if (outcome.status === 'skipped') {
+        log(`SKIP ${path.basename(file)}#${index} ${c.kind} ${c.name}: ${outcome.reason}`);
       }
     });
   }

@@ -1,5 +1,5 @@
-// The model zoo: importing this module registers every model (and the conformance evaluators
-// for torchvision's architectures).
+// The model zoo: importing this module registers every model (and each model's torchvision
+// state-dict converter).
 export * from './registry';
 import './resnet';
 import './cifar_resnet';
@@ -10,6 +10,4 @@ import './vit_torchvision';
 import './deit';
 import './civt';
 import './mixer';
-import './conformance_cnn';
-import './conformance_vit';
 import './tiny';

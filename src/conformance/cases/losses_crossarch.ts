@@ -1,6 +1,6 @@
 // Golden loss cases of methods.md Part I, mapped to civet's loss functions.
-import { registerLossCase } from '../conformance/registry';
-import { coadviseTerms, deitSoft, deitHard, cskdDense, ofaLoss } from './losses/crossarch';
+import { registerLossCase } from '../registry';
+import { coadviseTerms, deitSoft, deitHard, cskdDense, ofaLoss } from '../../distill/losses/crossarch';
 
 registerLossCase('coadvise', (x, o) => {
   const t = coadviseTerms({ cls: x.cls_logits, conv: x.conv_logits, inv: x.inv_logits }, x.target, x.cnn_teacher_logits, x.inn_teacher_logits, o.temperature ?? 1);

@@ -2,13 +2,13 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import './conformance_part1';
-import { runConformance } from '../conformance/runner';
+import './losses_crossarch';
+import { runConformance } from '../runner';
 
 const PART1 = ['coadvise', 'deit_soft', 'deit_hard', 'cskd', 'ofa'];
 
 test('cross-architecture losses match the PyTorch goldens', () => {
-  const file = path.resolve(__dirname, '../../../test/fixtures/golden/losses.json');
+  const file = path.resolve(__dirname, '../../../../test/fixtures/golden/losses.json');
   const lines: string[] = [];
   const s = runConformance([file], (l) => lines.push(l));
   const mine = s.results.filter((r) => PART1.includes(r.name));

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import './conformance_part2';
-import { runConformance } from '../conformance/runner';
-import { PART2_LOSS_CASES } from './conformance_part2';
+import './losses_classic';
+import { runConformance } from '../runner';
+import { PART2_LOSS_CASES } from './losses_classic';
 
 test('classic KD losses match the PyTorch goldens', () => {
-  const file = path.resolve(__dirname, '../../../test/fixtures/golden/losses.json');
+  const file = path.resolve(__dirname, '../../../../test/fixtures/golden/losses.json');
   const lines: string[] = [];
   const s = runConformance([file], (l) => lines.push(l));
   const mine = s.results.filter((r) => (PART2_LOSS_CASES as readonly string[]).includes(r.name));

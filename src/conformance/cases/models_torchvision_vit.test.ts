@@ -4,13 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { liveTensors } from '../tensor';
-import { runConformance } from '../conformance/runner';
-import { readGoldenFile } from '../conformance/golden';
-import { MODEL_CASES } from '../conformance/registry';
-import './conformance_vit';
+import { liveTensors } from '../../tensor';
+import { runConformance } from '../runner';
+import { readGoldenFile } from '../golden';
+import { MODEL_CASES } from '../registry';
+import './models_torchvision_vit';
 
-const FIXTURE = path.resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'models_vit', 'models.json');
+const FIXTURE = path.resolve(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'models_vit', 'models.json');
 
 test('torchvision/vit is registered as a model case', () => {
   assert.ok(MODEL_CASES.has('torchvision/vit'));

@@ -1,13 +1,13 @@
 // Conformance evaluators for the torchvision CNN model cases (shared/golden/README.md, "model"):
 // load the case's safetensors (torchvision names), convert to civet names, build the civet model
 // with the case's num_classes, and return eval-mode logits without gradients.
-import { Tensor, noGrad } from '../tensor';
-import { registerModelCase } from '../conformance/registry';
-import type { GoldenCase } from '../conformance/golden';
-import { createModel } from './registry';
-import { convertTorchvisionStateDict, loadSafetensorsStateDict } from '../interop/torchvision';
-import './resnet';
-import './regnet';
+import { Tensor, noGrad } from '../../tensor';
+import { registerModelCase } from '../registry';
+import type { GoldenCase } from '../golden';
+import { createModel } from '../../models/registry';
+import { convertTorchvisionStateDict, loadSafetensorsStateDict } from '../../interop/torchvision';
+import '../../models/resnet';
+import '../../models/regnet';
 
 /** torchvision architecture → civet model name. */
 export const TORCHVISION_CNNS: Readonly<Record<string, string>> = Object.freeze({

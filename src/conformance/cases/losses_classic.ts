@@ -1,10 +1,10 @@
 // Conformance evaluators for the classic-KD golden losses (test/fixtures/golden/losses.json):
 // each maps the golden inputs/options (named as in reference/golden_losses.py) onto civet's losses.
-import { registerLossCase } from '../conformance/registry';
+import { registerLossCase } from '../registry';
 import {
   hintonKd, dkdLoss, atLoss, spLoss, rkdLoss, pktLoss, fspLoss, overhaulLoss, overhaulMargin, csKdLoss,
   bnStatisticsLoss, imagePriorTv, adiCompetition, tfkdVirtualLoss, kdclMinLogitLoss,
-} from './losses/classic';
+} from '../../distill/losses/classic';
 
 export const PART2_LOSS_CASES = [
   'kd', 'dkd', 'at', 'sp', 'rkd', 'pkt', 'fsp', 'overhaul', 'cs_kd', 'bn_statistics', 'image_prior_tv',
