@@ -9,9 +9,9 @@ import { createModel } from '../src/models/registry';
 import '../src/models';
 import '../src/distill';
 import { createDistiller } from '../src/distill/registry';
-import { registerWorkload, timeSteps } from '../src/bench/workloads';
+import { workload, timeSteps } from './workloads';
 
-registerWorkload('civt-step', 'Co-advise step: CivT-Ti student, resnet18 + RedNet-26 teachers, AdamW', (a) => {
+export const civtStep = workload('civt-step', 'Co-advise step: CivT-Ti student, resnet18 + RedNet-26 teachers, AdamW', (a) => {
   manualSeed(0);
   const o = { numClasses: a.classes, imgSize: 32 };
   const student = createModel('civt_tiny', o).to(a.device);

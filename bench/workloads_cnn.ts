@@ -6,9 +6,9 @@ import { randn, randint, tidy, F, manualSeed } from '../src/tensor';
 import { SGD } from '../src/optim/sgd';
 import { createModel } from '../src/models/registry';
 import '../src/models/resnet';
-import { registerWorkload, timeSteps } from '../src/bench/workloads';
+import { workload, timeSteps } from './workloads';
 
-registerWorkload('resnet18-32', 'torchvision resnet18 (10 classes, 32 px) train step, SGD', (a) => {
+export const resnet18_32 = workload('resnet18-32', 'torchvision resnet18 (10 classes, 32 px) train step, SGD', (a) => {
   manualSeed(0);
   const model = createModel('resnet18', { numClasses: a.classes }).to(a.device).train();
   const opt = new SGD(model, { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });

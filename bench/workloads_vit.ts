@@ -11,7 +11,7 @@ import { AdamW } from '../src/optim/adamw';
 import { createModel } from '../src/models/registry';
 import '../src/models/vit';
 import { torchvisionVitParamCount, torchvisionVitOptions, TorchvisionVitArgs } from '../src/models/vit_torchvision';
-import { registerWorkload, timeSteps } from '../src/bench/workloads';
+import { workload, timeSteps } from './workloads';
 
 export const VIT_TI32: TorchvisionVitArgs = { image_size: 32, patch_size: 4, num_layers: 12, num_heads: 3, hidden_dim: 192, mlp_dim: 768, num_classes: 10 };
 
@@ -52,7 +52,7 @@ export function vitTi32Step(batch: number, seed = 0, device = 'cpu', classes = 1
   };
 }
 
-registerWorkload('vit-ti32', 'torchvision ViT (32 px, patch 4, 12 × 192) train step, AdamW', (a) => {
+export const vitTi32 = workload('vit-ti32', 'torchvision ViT (32 px, patch 4, 12 × 192) train step, AdamW', (a) => {
   const w = vitTi32Step(a.batch, 0, a.device, a.classes);
   const med = timeSteps(w.step, a.steps, 3);
   const out = { step_ms_median: med * 1e3, images_per_s: a.batch / med, params: w.params, torchvision_params: w.torchvisionParams };

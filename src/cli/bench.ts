@@ -1,14 +1,19 @@
 import type { Command } from './commands';
-import { loadPlugins } from './plugins';
-import { runWorkload, listWorkloads, defaultThreads } from '../bench/workloads';
+// the workloads (and the models, data and sharp they load) are required only when bench runs
+const bench = () => require('../../bench') as typeof import('../../bench');
 import { setNumThreads } from '../tensor';
 
 export const benchCommand: Command = {
   summary: 'run a benchmark workload (JSON keys as the PyTorch reference)',
-  usage: `civet bench WORKLOAD [--steps N] [--batch B] [--threads T] [--classes C] [--device cpu|cuda] [--json]
+  get usage() {
+    const { listWorkloads } = bench();
+    return `civet bench WORKLOAD [--steps N] [--batch B] [--threads T] [--classes C] [--device cpu|cuda] [--json]
 
-Workloads are those of bench/reference/torch_bench.py. Run bench/side_by_side.sh to print civet
-and PyTorch figures together with their ratios.`,
+Workloads are those of bench/reference/torch_bench.py (listed in bench/index.ts):
+${listWorkloads().map(([n, d]) => `  ${n.padEnd(20)} ${d}`).join('\n')}
+
+Run bench/side_by_side.sh to print civet and PyTorch figures together with their ratios.`;
+  },
   options: {
     steps: { type: 'string', default: '10' },
     batch: { type: 'string', default: '64' },
@@ -18,7 +23,7 @@ and PyTorch figures together with their ratios.`,
     device: { type: 'string', default: 'cpu' },
   },
   async run(v, pos) {
-    loadPlugins();
+    const { runWorkload, listWorkloads, defaultThreads } = bench();
     const name = pos[0];
     if (!name) {
       process.stderr.write(`civet bench: name a workload:\n${listWorkloads().map(([n, d]) => `  ${n.padEnd(20)} ${d}`).join('\n')}\n`);

@@ -1,6 +1,5 @@
 import type { Command } from './commands';
 import { runConformance } from '../conformance/runner';
-import { loadPlugins } from './plugins';
 
 export const conformanceCommand: Command = {
   summary: 'check civet against PyTorch golden files',
@@ -13,7 +12,6 @@ Exit status 1 when any case failed, 2 on a usage error.`,
   options: {},
   async run(_v, files) {
     if (files.length === 0) { process.stderr.write('civet conformance: give at least one golden file\n'); return 2; }
-    loadPlugins();
     const s = runConformance(files, (l) => process.stdout.write(l + '\n'));
     return s.failed > 0 ? 1 : 0;
   },

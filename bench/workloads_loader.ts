@@ -5,12 +5,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { registerWorkload, type BenchArgs, type BenchResult } from '../bench/workloads';
-import { Rng } from '../util/rng';
-import { loadFashionMnist } from './fashion_mnist';
-import { ImageFolder } from './image_folder';
-import { DataLoader, type DataLoaderOptions } from './loader';
-import { IMAGENET_NORM } from './transforms';
+import { workload, type BenchArgs, type BenchResult } from './workloads';
+import { Rng } from '../src/util/rng';
+import { loadFashionMnist } from '../src/data/fashion_mnist';
+import { ImageFolder } from '../src/data/image_folder';
+import { DataLoader, type DataLoaderOptions } from '../src/data/loader';
+import { IMAGENET_NORM } from '../src/data/transforms';
 
 function workerCount(): number {
   const env = Number(process.env.CIVET_LOADER_WORKERS ?? '');
@@ -59,30 +59,26 @@ export async function makeJpegFolder(root: string, count = 2000, classes = 10, s
   return root;
 }
 
-export function registerLoaderWorkloads(): void {
-  registerWorkload('loader-fmnist', 'DataLoader images/s: Fashion-MNIST train, grey->RGB, resize 32, crop pad 4, flip, normalize', async (a: BenchArgs) => {
-    const ds = loadFashionMnist({ split: 'train' });
-    const opts: DataLoaderOptions = {
-      batchSize: a.batch,
-      workers: workerCount(),
-      seed: 0,
-      transforms: [{ name: 'grayscaleToRgb' }, { name: 'resize', size: 32 }, { name: 'randomCrop', size: 32, padding: 4 }, { name: 'horizontalFlip' }],
-      norm: { mean: [0.2860, 0.2860, 0.2860], std: [0.3530, 0.3530, 0.3530] },
-    };
-    return measure(new DataLoader(ds, opts), a.steps);
-  });
-  registerWorkload('loader-imagefolder', 'DataLoader images/s: 2000 64x64 JPEGs decoded with sharp in workers, randomResizedCrop 32, flip, normalize', async (a: BenchArgs) => {
-    const root = await makeJpegFolder(path.join(os.tmpdir(), 'civet-bench-jpegs-2000'));
-    const folder = new ImageFolder(root, { size: 64 });
-    const opts: DataLoaderOptions = {
-      batchSize: a.batch,
-      workers: workerCount(),
-      seed: 0,
-      transforms: [{ name: 'randomResizedCrop', size: 32 }, { name: 'horizontalFlip' }],
-      norm: IMAGENET_NORM,
-    };
-    return measure(new DataLoader(folder, opts), a.steps);
-  });
-}
-
-registerLoaderWorkloads();
+export const loaderFmnist = workload('loader-fmnist', 'DataLoader images/s: Fashion-MNIST train, grey->RGB, resize 32, crop pad 4, flip, normalize', async (a: BenchArgs) => {
+  const ds = loadFashionMnist({ split: 'train' });
+  const opts: DataLoaderOptions = {
+    batchSize: a.batch,
+    workers: workerCount(),
+    seed: 0,
+    transforms: [{ name: 'grayscaleToRgb' }, { name: 'resize', size: 32 }, { name: 'randomCrop', size: 32, padding: 4 }, { name: 'horizontalFlip' }],
+    norm: { mean: [0.2860, 0.2860, 0.2860], std: [0.3530, 0.3530, 0.3530] },
+  };
+  return measure(new DataLoader(ds, opts), a.steps);
+});
+export const loaderImageFolder = workload('loader-imagefolder', 'DataLoader images/s: 2000 64x64 JPEGs decoded with sharp in workers, randomResizedCrop 32, flip, normalize', async (a: BenchArgs) => {
+  const root = await makeJpegFolder(path.join(os.tmpdir(), 'civet-bench-jpegs-2000'));
+  const folder = new ImageFolder(root, { size: 64 });
+  const opts: DataLoaderOptions = {
+    batchSize: a.batch,
+    workers: workerCount(),
+    seed: 0,
+    transforms: [{ name: 'randomResizedCrop', size: 32 }, { name: 'horizontalFlip' }],
+    norm: IMAGENET_NORM,
+  };
+  return measure(new DataLoader(folder, opts), a.steps);
+});

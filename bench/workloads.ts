@@ -1,19 +1,19 @@
-// `civet bench` workloads. Each returns the same JSON keys as bench/reference/torch_bench.py so
-// the two front ends can be printed side by side.
+// What a `civet bench` workload is, and the timing helpers they share. Each workload returns the
+// same JSON keys as bench/reference/torch_bench.py so the two front ends can be printed side by
+// side; bench/index.ts lists every workload.
 import * as os from 'node:os';
-import { randn, noGrad, tidy, buildInfo, getNumThreads, synchronize, Tensor } from '../tensor';
+import { randn, noGrad, tidy, buildInfo, getNumThreads, synchronize, Tensor } from '../src/tensor';
 
 export interface BenchArgs { steps: number; batch: number; threads: number; classes: number; device: string }
 export type BenchResult = Record<string, number | string | number[]>;
 export type Workload = (a: BenchArgs) => BenchResult | Promise<BenchResult>;
 
-const WORKLOADS = new Map<string, { run: Workload; describe: string }>();
-export function registerWorkload(name: string, describe: string, run: Workload): void { WORKLOADS.set(name, { run, describe }); }
-export function listWorkloads(): [string, string][] { return [...WORKLOADS].map(([n, w]) => [n, w.describe]); }
+export interface WorkloadDef { name: string; describe: string; run: Workload }
+export function workload(name: string, describe: string, run: Workload): WorkloadDef { return { name, describe, run }; }
 
-export async function runWorkload(name: string, a: BenchArgs): Promise<BenchResult> {
-  const w = WORKLOADS.get(name);
-  if (!w) throw new Error(`unknown bench workload '${name}' (known: ${[...WORKLOADS.keys()].join(', ')})`);
+/** Runs `w` and adds the keys every result carries (workload, batch, threads, torch, memory). */
+export async function runOne(w: WorkloadDef, a: BenchArgs): Promise<BenchResult> {
+  const name = w.name;
   const out = await w.run(a);
   return {
     ...out, workload: name, batch: a.batch, threads: getNumThreads(), torch: buildInfo().torch, front_end: 'civet', device: a.device,
@@ -46,7 +46,7 @@ export function median(xs: number[]): number {
 // front end (JS → N-API → ATen dispatch → handle for the result). Results are freed as made,
 // which is what Python's refcounting does for its side; the loop runs inside tidy() as civet
 // code does (tensors inside a scope need no garbage-collector registration).
-registerWorkload('op-overhead', 'median ns per 1-element add (no autograd)', (args) => {
+export const opOverhead = workload('op-overhead', 'median ns per 1-element add (no autograd)', (args) => {
   const a = randn([1], { device: args.device }), b = randn([1], { device: args.device });
   const n = 200_000;
   const ns = noGrad(() => tidy(() => {
