@@ -1,11 +1,11 @@
 // A TorchScript module (made in Python with torch.jit.trace or torch.jit.script) used as a
 // black-box function, e.g. a teacher for logit-only distillation. civet never runs Python.
 import * as fs from 'node:fs';
-import { native } from '../tensor/native';
+import { native, type ScriptModuleHandle } from '../tensor/native';
 import { Tensor } from '../tensor';
 
 export class TorchScriptModule {
-  private readonly handle: unknown;
+  private readonly handle: ScriptModuleHandle;
   constructor(readonly path: string, device = 'cpu') {
     if (!fs.existsSync(path)) throw new Error(`TorchScript file not found: ${path}`);
     this.handle = native.jitLoad(path, device);

@@ -1,5 +1,5 @@
 // Tensor creation: factories under PyTorch's names. float32 is the default floating dtype.
-import { native, Handle } from './native';
+import { native, Handle, type GeneratorHandle } from './native';
 import { Tensor, Shape, Scalar } from './tensor';
 import { DType, dtypeCode, dtypeOfTypedArray } from './dtype';
 
@@ -12,7 +12,7 @@ export interface CreateOptions {
 
 /** A seedable random number generator (CPU), for reproducible sampling independent of the global seed. */
 export class Generator {
-  readonly handle: unknown;
+  readonly handle: GeneratorHandle;
   constructor(seed: number) {
     if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`Generator seed must be a non-negative integer, got ${seed}`);
     this.handle = native.newGenerator(seed);

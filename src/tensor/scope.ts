@@ -2,13 +2,13 @@
 // so tensors created inside tidy() are freed when it returns, except those it returns or keep()s.
 // Finalizers remain a safety net: the addon reports large allocations to V8.
 import type { Tensor } from './tensor';
-import { native } from './native';
+import { native, type Handle } from './native';
 
 const scopes: Tensor[][] = [];
 
 // Tensors outside every scope are freed by the collector: a FinalizationRegistry entry is made
 // only then (it costs more than a small op, so tensors inside tidy() never pay for it).
-const registry = new FinalizationRegistry<unknown>((handle) => { native.dispose(handle); });
+const registry = new FinalizationRegistry<Handle>((handle) => { native.dispose(handle); });
 
 /** Called by the Tensor constructor. */
 export function track(t: Tensor): void {

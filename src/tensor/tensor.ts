@@ -1,6 +1,6 @@
 // The Tensor: a handle on a libtorch tensor plus typed methods. Methods are thin: each is one
 // native call; argument names and defaults follow PyTorch's Tensor methods.
-import { native, UNARY, BINARY, Handle } from './native';
+import { native, UNARY, BINARY, Handle, type GeneratorHandle} from './native';
 import { DType, dtypeCode, dtypeName, typedView, AnyTypedArray, isFloating } from './dtype';
 import { track, forget, unscoped } from './scope';
 
@@ -157,7 +157,7 @@ export class Tensor {
   clampMax(max: number): Tensor { return this.clamp(null, max); }
 
   // ---- reductions ---------------------------------------------------------------------------
-  private red(op: string, dim: number | number[] | undefined | null, keepdim = false, extra?: unknown): Tensor {
+  private red(op: string, dim: number | number[] | undefined | null, keepdim = false, extra?: number | null): Tensor {
     return new Tensor(native.reduce(this.handle, op, dim ?? null, keepdim, extra));
   }
   sum(dim?: number | number[] | null, keepdim = false, dtype?: DType): Tensor { return this.red('sum', dim, keepdim, dtype ? dtypeCode(dtype) : null); }
@@ -255,7 +255,7 @@ export class Tensor {
   cuda(index = 0): Tensor { return this.to({ device: `cuda:${index}` }); }
 
   // ---- in place (optimizers, initializers) -------------------------------------------------
-  private ip(op: string, a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown): this {
+  private ip(op: string, a?: Handle | Scalar | null, b?: Handle | Scalar | null, c?: Handle | Scalar | null, d?: Handle | Scalar | null, e?: GeneratorHandle | null): this {
     native.inplace(this.handle, op, a, b, c, d, e);
     return this;
   }
@@ -275,11 +275,11 @@ export class Tensor {
   indexCopy_(dim: number, index: Tensor, src: Tensor): this { return this.ip('index_copy_', dim, index.handle, src.handle); }
   indexAdd_(dim: number, index: Tensor, src: Tensor): this { return this.ip('index_add_', dim, index.handle, src.handle); }
   requiresGrad_(v = true): this { return this.ip('requires_grad_', v); }
-  normal_(mean = 0, std = 1, generator?: { handle: unknown }): this { native.normal_(this.handle, mean, std, generator?.handle); return this; }
-  uniform_(from = 0, to = 1, generator?: { handle: unknown }): this { native.uniform_(this.handle, from, to, generator?.handle); return this; }
-  bernoulli_(p = 0.5, generator?: { handle: unknown }): this { native.bernoulli_(this.handle, p, generator?.handle); return this; }
+  normal_(mean = 0, std = 1, generator?: { handle: GeneratorHandle }): this { native.normal_(this.handle, mean, std, generator?.handle); return this; }
+  uniform_(from = 0, to = 1, generator?: { handle: GeneratorHandle }): this { native.uniform_(this.handle, from, to, generator?.handle); return this; }
+  bernoulli_(p = 0.5, generator?: { handle: GeneratorHandle }): this { native.bernoulli_(this.handle, p, generator?.handle); return this; }
   /** torch.nn.init.trunc_normal_ semantics (inverse-CDF sampling) */
-  truncNormal_(mean = 0, std = 1, a = -2, b = 2, generator?: { handle: unknown }): this {
+  truncNormal_(mean = 0, std = 1, a = -2, b = 2, generator?: { handle: GeneratorHandle }): this {
     return this.ip('trunc_normal_', mean, std, a, b, generator?.handle);
   }
 
