@@ -1,5 +1,5 @@
-// CivT, Co-advise's student (Ren et al., CVPR 2022; OliverRensu/co-advise models.py and
-// shared/docs/methods.md §1.1): a DeiT whose patch embedding is replaced by two stems with
+// CivT, Co-advise's student (Ren et al., CVPR 2022; OliverRensu/co-advise models.py;
+// docs/crossarch.md): a DeiT whose patch embedding is replaced by two stems with
 // different inductive biases, each feeding a token that a teacher of the same kind supervises.
 //
 //   conv_embed.conv : Conv 7×7/2 (pad 3) → BN → ReLU → [Conv 3×3 → BN → ReLU] ×2, 64 ch, no biases

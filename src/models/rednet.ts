@@ -1,7 +1,7 @@
 // RedNet (Li et al., CVPR 2021): ResNet with the 3×3 convs of the bottlenecks replaced by 7×7
 // involutions and an involution in the deep stem (d-li14/involution, cls/mmcls/models/backbones/rednet.py).
 //
-// Layout ("pytorch" style, stride on the middle op), per shared/docs/methods.md §1.4:
+// Layout ("pytorch" style, stride on the middle op), per d-li14/involution cls/mmcls/models/backbones/rednet.py:
 //   stem: ConvModule 3→32 3×3/2, involution(32, 3, 1), BN, ReLU, ConvModule 32→64 3×3  (stem.0 … stem.4)
 //   maxpool 3×3/2; layer1..4 of RedBottlenecks (out 256, 512, 1024, 2048; strides 1, 2, 2, 2);
 //   global average pool; head.fc.

@@ -1,4 +1,4 @@
-// Golden loss cases of methods.md Part I, mapped to civet's loss functions.
+// Golden loss cases of the cross-architecture methods (docs/crossarch.md), mapped to civet's loss functions.
 import { registerLossCase } from '../registry';
 import { coadviseTerms, deitSoft, deitHard, cskdDense, ofaLoss } from '../../distill/losses/crossarch';
 

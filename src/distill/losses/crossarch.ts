@@ -1,4 +1,4 @@
-// Losses of the cross-architecture methods (methods.md Part I), as pure functions of logits.
+// Losses of the cross-architecture methods (Co-advise, DeiT, CSKD, OFA; see docs/crossarch.md), as pure functions of logits.
 // log_softmax is used where the official code takes the log of a softmax: same values, stable.
 import { Tensor, F, tidy } from '../../tensor';
 

@@ -1,5 +1,5 @@
 // Loss pieces of TAS (Li et al., arXiv 2410.12342, "Distilling Arbitrary Teacher and Student via
-// a Hybrid Assistant"; methods.md §5). No official code exists: these are the abstract's
+// a Hybrid Assistant"). No official code exists: these are the abstract's
 // ingredients — spatial smoothing (average pooling) before a spatial-agnostic InfoNCE feature
 // loss, and OFA's logit loss — written as pure functions. Every default that the paper would fix
 // (pool size, temperature, weights) is "to be confirmed from the paper PDF".

@@ -1,4 +1,4 @@
-// OFA's ViT branch design (methods.md §4.3): merge_num = max(floor(log2(grid/7)), 0) Swin-style
+// OFA's ViT branch design (Hao-Ning/OFAKD, distillers/ofa.py): merge_num = max(floor(log2(grid/7)), 0) Swin-style
 // patch merges ahead of the branch blocks, class tokens passing through; CNN branches end at
 // max(dim_s, dim_t). Shapes and the number of merges are checked here; training is in
 // crossarch/crossarch.test.ts.

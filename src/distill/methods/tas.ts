@@ -1,5 +1,5 @@
 // TAS (Li, Wang, Yan, Ding, Gao, Xia; arXiv 2410.12342): distilling an arbitrary teacher into an
-// arbitrary student through a hybrid ASSISTANT. No official code was released (methods.md §5), so
+// arbitrary student through a hybrid ASSISTANT. No official code was released, so
 // this is a configurable composition of what the abstract and the seed notes establish; every
 // default below is TO BE CONFIRMED FROM THE PAPER PDF.
 //
@@ -11,7 +11,7 @@
 // transformer blocks at the teacher's width; fresh weights)
 // → global pooling → linear classifier.
 //
-// Loss = L(T→S) + L(T→A) + L(A→S), each L = OFA logit loss (ε, methods.md §4.1) + InfoNCE between
+// Loss = L(T→S) + L(T→A) + L(A→S), each L = OFA logit loss (ε; Hao-Ning/OFAKD distillers/ofa.py) + InfoNCE between
 // spatially smoothed (average-pooled) final features projected to a common width; plus CE on
 // the student and the assistant. The source side of each relation is detached (teacher is frozen
 // anyway; the assistant teaches the student without being pulled towards it).

@@ -1,4 +1,4 @@
-// Active Mixup (Wang et al. CVPR 2020; methods.md §18): black-box KD. The teacher is only queried
+// Active Mixup (Wang et al. CVPR 2020, "Neural Networks Are More Productive Teachers Than Human Raters"): black-box KD. The teacher is only queried
 // for probabilities (once per image). Stage 0 trains on the real images; each active stage scores
 // candidate mixup pairs by the student's minimum max-softmax over the mixing weights, queries the
 // teacher on the Q most uncertain mixes, adds them, and re-trains a fresh student.

@@ -1,4 +1,4 @@
-// Data-free image synthesis from a trained teacher (methods.md §16–17): optimise a batch of inputs
+// Data-free image synthesis from a trained teacher (Yin et al. CVPR 2020; NVlabs/DeepInversion): optimise a batch of inputs
 // so every BatchNorm's batch statistics match its running statistics ('l2' = DeepInversion
 // R_feature, 'gaussianKL' = The Knowledge Within), plus CE to the targets, TV/L2 priors, jitter/flip,
 // and optionally the ADI competition term against a student. Then KD on the synthesized images.

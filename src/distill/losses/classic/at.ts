@@ -1,4 +1,4 @@
-// Attention transfer (Zagoruyko & Komodakis; RepDistiller AT.py; methods.md §12).
+// Attention transfer (Zagoruyko & Komodakis; RepDistiller AT.py).
 import { Tensor, F } from '../../../tensor';
 
 /** a(F) = normalize_L2(mean_c F^p) flattened to [B, H·W]. */

@@ -1,4 +1,4 @@
-// Contrastive representation distillation: NCE loss (Tian et al.; RepDistiller crd/criterion.py; methods.md §14).
+// Contrastive representation distillation: NCE loss (Tian et al.; RepDistiller crd/criterion.py).
 import { Tensor } from '../../../tensor';
 
 /** x: [B, K+1] normalised scores (column 0 the positive). -(1/B)[Σ log(P_pos/(P_pos+m·Pn+eps)) + Σ log(m·Pn/(P_neg+m·Pn+eps))]. */

@@ -1,5 +1,5 @@
 // Data-free synthesis regularisers: DeepInversion R_feature and image priors, the ADI competition
-// term (NVlabs/DeepInversion), and the Knowledge-Within Gaussian-KL BN statistic (methods.md §16–17).
+// term (NVlabs/DeepInversion), and the Knowledge-Within Gaussian-KL BN statistic (Yin et al. CVPR 2020; NVlabs/DeepInversion).
 import { Tensor, F } from '../../../tensor';
 
 /** Batch mean and biased variance over (N, H, W) of a [N, C, H, W] BN input. */

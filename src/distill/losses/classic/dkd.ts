@@ -1,4 +1,4 @@
-// Decoupled KD (Zhao et al. 2022, mdistiller DKD.py): α·TCKD + β·NCKD (methods.md §15).
+// Decoupled KD (Zhao et al. 2022, mdistiller DKD.py): α·TCKD + β·NCKD.
 import { Tensor, F, cat } from '../../../tensor';
 
 export function dkdTerms(student: Tensor, teacher: Tensor, y: Tensor, temperature: number): { tckd: Tensor; nckd: Tensor } {

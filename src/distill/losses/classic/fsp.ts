@@ -1,4 +1,4 @@
-// FSP matrices (Yim et al.; RepDistiller FSP.py; methods.md §10).
+// FSP matrices (Yim et al.; RepDistiller FSP.py).
 import { Tensor, F, einsum } from '../../../tensor';
 
 /** FSP matrices between consecutive maps (the larger map adaptive-avg-pooled to the smaller). */

@@ -1,4 +1,4 @@
-// The classic KD family's pure losses (methods.md Part II).
+// The classic KD family's pure losses (RepDistiller, mdistiller and each method's official code).
 export * from './logit';
 export * from './dkd';
 export * from './kdcl';

@@ -1,4 +1,4 @@
-// KDCL ensemble teachers (Guo et al. 2020; methods.md §4). Each returns detached logits [B, K].
+// KDCL ensemble teachers (Guo et al., CVPR 2020, "Online Knowledge Distillation via Collaborative Learning"). Each returns detached logits [B, K].
 import { Tensor, F, stack, noGrad, zeros, tidy } from '../../../tensor';
 import { hintonKd } from './logit';
 

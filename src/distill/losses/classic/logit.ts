@@ -1,4 +1,4 @@
-// Logit-level losses of the classic KD family (methods.md Part II §1–5, §6): Hinton KD with an
+// Logit-level losses of the classic KD family (Hinton et al. 2015; RepDistiller KD.py; BSS, Heo et al. AAAI 2019): Hinton KD with an
 // explicit reduction, label smoothing, Tf-KD (virtual teacher), CS-KD, BSS's soft cross-entropy.
 import { Tensor, F } from '../../../tensor';
 
@@ -52,7 +52,7 @@ export function csKdLoss(logits: Tensor, pairedLogits: Tensor, temperature: numb
   return hintonKd(logits, pairedLogits.detach(), temperature);
 }
 
-/** BSS soft cross-entropy: -(1/B) Σ softmax(z_t/T)·log_softmax(z_s/T); no T² (methods.md §6). */
+/** BSS soft cross-entropy: -(1/B) Σ softmax(z_t/T)·log_softmax(z_s/T); no T² (bhheo/BSS_distillation). */
 export function softCrossEntropyT(student: Tensor, teacher: Tensor, temperature: number): Tensor {
   return F.softmax(teacher.div(temperature), 1).neg().mul(F.log_softmax(student.div(temperature), 1)).sum(1).mean();
 }

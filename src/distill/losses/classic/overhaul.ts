@@ -1,4 +1,4 @@
-// Overhaul of feature distillation (Heo et al. 2019, clovaai; methods.md §7).
+// Overhaul of feature distillation (Heo et al. ICCV 2019; clovaai/overhaul-distillation).
 import { Tensor, F, fromTypedArray } from '../../../tensor';
 
 /** erfc with fractional error < 1.2e-7 (Numerical Recipes erfcc). */

@@ -1,4 +1,4 @@
-// Probabilistic knowledge transfer (Passalis & Tefas; RepDistiller PKT.py, passalis/pkth; methods.md §13).
+// Probabilistic knowledge transfer (Passalis & Tefas; RepDistiller PKT.py, passalis/pkth).
 import { Tensor } from '../../../tensor';
 
 export type PktKernel = 'cosine' | 'student_t' | 'combined';

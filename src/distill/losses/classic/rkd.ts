@@ -1,4 +1,4 @@
-// Relational KD (Park et al.; RepDistiller RKD.py; methods.md §9).
+// Relational KD (Park et al.; RepDistiller RKD.py).
 import { Tensor, F, eye } from '../../../tensor';
 
 /** Euclidean distance matrix: sqrt(clamp(‖e_i‖²+‖e_j‖²-2e_i·e_j, eps)), diagonal 0. */

@@ -1,4 +1,4 @@
-// Similarity-preserving KD (Tung & Mori; RepDistiller SP.py; methods.md §8).
+// Similarity-preserving KD (Tung & Mori; RepDistiller SP.py).
 import { Tensor, F } from '../../../tensor';
 
 /** Row-L2-normalised batch Gram matrix of the flattened features. */

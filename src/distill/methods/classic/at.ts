@@ -1,4 +1,4 @@
-// Attention transfer (methods.md §12): CE + β·Σ_stages AT loss (β 1000, p 2; 'code' form by default).
+// Attention transfer (Zagoruyko & Komodakis, ICLR 2017; RepDistiller AT.py): CE + β·Σ_stages AT loss (β 1000, p 2; 'code' form by default).
 import { Distiller, DistillBatch, TrainOutput, Teacher } from '../../distiller';
 import { registerMethod } from '../../registry';
 import { classificationLoss } from '../../losses/common';

@@ -1,4 +1,4 @@
-// BSS: boundary supporting samples (Heo et al. AAAI 2019; bhheo/BSS_distillation; methods.md §6).
+// BSS: boundary supporting samples (Heo et al. AAAI 2019; bhheo/BSS_distillation).
 // Each step: CE + ratio·softCE_T(z_t, z_s) + ratioAttack·softCE_T on adversarial samples that move
 // correctly classified inputs across the teacher's boundary toward a sampled class.
 import { Distiller, DistillBatch, StepContext, TrainOutput, Teacher } from '../../distiller';

@@ -1,4 +1,4 @@
-// Contrastive representation distillation (Tian et al.; RepDistiller crd/; methods.md §14).
+// Contrastive representation distillation (Tian et al.; RepDistiller crd/).
 // memory 'bank': two [N_data, dim] memories indexed by dataset index (batch.indices required),
 // negatives drawn from other classes when the labels are known ('exact'), else uniformly.
 // memory 'queue': a FIFO of the last nceK embeddings of each side (no indices needed).

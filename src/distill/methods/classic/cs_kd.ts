@@ -1,4 +1,4 @@
-// Class-wise self-KD (Yun et al. 2020; methods.md §3). The batch holds 2B samples: B base samples
+// Class-wise self-KD (Yun et al. CVPR 2020; alinlab/cs-kd). The batch holds 2B samples: B base samples
 // then, for each, a random sample of the same class (pairedClassBatches builds the indices).
 // The second half runs through the same net in train mode under noGrad.
 import { Distiller, DistillBatch, TrainOutput } from '../../distiller';

@@ -1,4 +1,4 @@
-// Decoupled KD (methods.md §15): ceWeight·CE + min(epoch/warmup, 1)·(α·TCKD + β·NCKD), epochs from 1.
+// Decoupled KD (Zhao et al. CVPR 2022; mdistiller DKD.py): ceWeight·CE + min(epoch/warmup, 1)·(α·TCKD + β·NCKD), epochs from 1.
 import { Distiller, DistillBatch, StepContext, TrainOutput, Teacher, teacherLogits } from '../../distiller';
 import { registerMethod } from '../../registry';
 import { classificationLoss } from '../../losses/common';

@@ -1,4 +1,4 @@
-// FitNets hints (Romero et al.; RepDistiller FitNet.py + ConvReg; methods.md §11).
+// FitNets hints (Romero et al.; RepDistiller FitNet.py + ConvReg).
 import { Distiller, DistillBatch, TrainOutput, Teacher } from '../../distiller';
 import { registerMethod } from '../../registry';
 import { classificationLoss } from '../../losses/common';

@@ -1,4 +1,4 @@
-// FSP (methods.md §10), RepDistiller's two stages: the first `initSteps` steps train on β·FSP alone
+// FSP (Yim et al. CVPR 2017; RepDistiller FSP.py), RepDistiller's two stages: the first `initSteps` steps train on β·FSP alone
 // (stem + stage outputs, consecutive pairs), then CE (+ optional KD).
 import { Distiller, DistillBatch, TrainOutput, Teacher } from '../../distiller';
 import { registerMethod } from '../../registry';

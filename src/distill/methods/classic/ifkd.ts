@@ -1,5 +1,5 @@
-// Heterogeneous KD via information-flow modelling (Passalis et al., CVPR 2020; pkth cifar10/exp2_proposed.py;
-// methods.md §13): CE + β·Σ_l w_l·D_l, D_l = PKT divergence (combined kernel, Jeffreys) at layer l.
+// Heterogeneous KD via information-flow modelling (Passalis et al., CVPR 2020; pkth cifar10/exp2_proposed.py):
+// CE + β·Σ_l w_l·D_l, D_l = PKT divergence (combined kernel, Jeffreys) at layer l.
 //
 // The paper's auxiliary-network scheme is two civet runs, not one method: step 1 trains the auxiliary
 // (student-style but wider) from the heterogeneous teacher with `finalOnly: true` (last layer only);

@@ -1,4 +1,4 @@
-// The classic KD family (methods.md Part II): importing registers every method.
+// The classic KD family (RepDistiller and each method's official code): importing registers every method.
 import './kd';
 import './label_smoothing';
 import './tfkd';

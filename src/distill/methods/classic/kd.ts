@@ -1,4 +1,4 @@
-// Hinton KD (methods.md §1): gamma·CE + alpha·T²·KL, reduction explicit. With several teachers
+// Hinton KD (Hinton et al. 2015; RepDistiller KD.py): gamma·CE + alpha·T²·KL, reduction explicit. With several teachers
 // the one output token learns from all of them: the KD term is the mean of the per-teacher KD
 // terms (Co-advise Table 6's "one token" rows), which for one teacher is exactly Hinton's.
 import { Distiller, DistillBatch, TrainOutput, Teacher, teacherLogits } from '../../distiller';

@@ -1,4 +1,4 @@
-// KDCL online collaborative distillation (Guo et al. 2020; methods.md §4, [PAPER]). The distiller
+// KDCL online collaborative distillation (Guo et al. CVPR 2020, [PAPER]). The distiller
 // owns the student plus `peers` (extra students built from the model registry); every student sees
 // its own random flip of the batch; the ensemble teacher (naive / linear / minLogit) is detached.
 import { Distiller, DistillBatch, TrainOutput } from '../../distiller';

@@ -1,4 +1,4 @@
-// Label smoothing (methods.md §1): Szegedy ε/K or Tf-KD's ε/(K-1) variant.
+// Label smoothing (Szegedy et al. CVPR 2016; Tf-KD's LSR in yuanli2333/Teacher-free-Knowledge-Distillation): Szegedy ε/K or Tf-KD's ε/(K-1) variant.
 import { Distiller, DistillBatch, TrainOutput } from '../../distiller';
 import { registerMethod } from '../../registry';
 import { labelSmoothingLoss } from '../../losses/classic';

@@ -1,4 +1,4 @@
-// Overhaul of feature distillation (Heo et al. 2019, clovaai; methods.md §7). Taps the pre-ReLU
+// Overhaul of feature distillation (Heo et al. ICCV 2019; clovaai/overhaul-distillation). Taps the pre-ReLU
 // stage outputs (CnnStageInfo.preact; falls back to the stage output where a model has none),
 // connectors Conv1×1+BN, margins from the teacher BN before each tapped tensor, partial L2 summed,
 // stage i of n weighted 1/2^(n-i-1), total CE + weight·Σ/B (weight 1e-3 CIFAR, 1e-4 ImageNet).

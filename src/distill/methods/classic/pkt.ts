@@ -1,4 +1,4 @@
-// PKT (methods.md §13): CE + β·PKT on the penultimate features (β 30000, RepDistiller cosine/KL form).
+// PKT (Passalis & Tefas, ECCV 2018; RepDistiller PKT.py): CE + β·PKT on the penultimate features (β 30000, RepDistiller cosine/KL form).
 import { Distiller, DistillBatch, TrainOutput, Teacher } from '../../distiller';
 import { registerMethod } from '../../registry';
 import { classificationLoss } from '../../losses/common';

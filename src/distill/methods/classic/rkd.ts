@@ -1,4 +1,4 @@
-// Relational KD (methods.md §9): CE + β·(25·distance + 50·angle) on the penultimate features.
+// Relational KD (Park et al. CVPR 2019; RepDistiller RKD.py): CE + β·(25·distance + 50·angle) on the penultimate features.
 import { Distiller, DistillBatch, TrainOutput, Teacher } from '../../distiller';
 import { registerMethod } from '../../registry';
 import { classificationLoss } from '../../losses/common';

@@ -1,4 +1,4 @@
-// Similarity-preserving KD (methods.md §8): CE + β·Σ_layers SP (β 3000, last stage by default).
+// Similarity-preserving KD (Tung & Mori, ICCV 2019; RepDistiller SP.py): CE + β·Σ_layers SP (β 3000, last stage by default).
 import { Distiller, DistillBatch, TrainOutput, Teacher } from '../../distiller';
 import { registerMethod } from '../../registry';
 import { classificationLoss } from '../../losses/common';

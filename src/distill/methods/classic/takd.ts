@@ -1,4 +1,4 @@
-// TAKD (Mirzadeh et al. 2020; methods.md §5): every hop is Hinton KD with TAKD's loss
+// TAKD (Mirzadeh et al. AAAI 2020; imirzadeh/Teacher-Assistant-Knowledge-Distillation): every hop is Hinton KD with TAKD's loss
 // (1-λ)·CE + λ·T²·KL with the legacy /(B·K) reduction; takdChain trains teacher → assistant(s) → student.
 import { Distiller, DistillBatch, TrainOutput, Teacher, teacherLogits } from '../../distiller';
 import { registerMethod } from '../../registry';

@@ -1,4 +1,4 @@
-// Tf-KD (Yuan et al. 2020; methods.md §2). mode 'self': KD from a pretrained copy of the student
+// Tf-KD (Yuan et al. CVPR 2020; yuanli2333/Teacher-free-Knowledge-Distillation). mode 'self': KD from a pretrained copy of the student
 // (one teacher; official loss (1-α)CE + α·T²·multiplier·KL_mean). mode 'virtual': the hand-designed
 // teacher (no teacher), form 'official' (the code's quirks) or 'paper'.
 import { Distiller, DistillBatch, TrainOutput, Teacher, teacherLogits } from '../../distiller';

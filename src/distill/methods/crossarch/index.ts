@@ -1,4 +1,4 @@
-// Cross-architecture distillation methods (methods.md Part I).
+// Cross-architecture distillation methods (docs/crossarch.md).
 import './coadvise';
 import './deit';
 import './cskd';

@@ -3,7 +3,7 @@
 // OFA loss (target-class weight (1 + p_t)^ε - 1). Only teacher logits are used; the exits are
 // discarded at inference.
 //
-// Branches (methods.md §4.3): a CNN stage i of n gets (n-1-i) depthwise-separable blocks, each
+// Branches (Hao-Ning/OFAKD, distillers/ofa.py): a CNN stage i of n gets (n-1-i) depthwise-separable blocks, each
 // halving the resolution and doubling channels, the last one (or a 1×1 conv for the last stage)
 // to max(dim_s, dim_t); then pooling and a linear classifier. A token stage gets max(n-1-i, 1)
 // transformer blocks and reads the class token (the mean token when there is none).
