@@ -295,13 +295,11 @@ async function schedule(jobs: { key: string; deps: string[]; start(): Promise<Tr
 
 async function trainHere(cfg: object | null, o: TrainOptions, cwd: string): Promise<TrainSummary> {
   // paths in the study (data roots, weights) are relative to the study file
-  const before = process.cwd();
-  process.chdir(cwd);
-  try { return await train(cfg, o); } finally { process.chdir(before); }
+  return train(cfg, { ...o, baseDir: cwd });
 }
 
 /** One run in a child process (study_worker.js): its summary, or its error with the message. */
-function trainInWorker(msg: { config: unknown; resume?: string; out: string; cwd: string }, log: (l: string) => void): Promise<TrainSummary> {
+function trainInWorker(msg: { config: unknown; resume?: string; out: string; cwd: string; baseDir?: string }, log: (l: string) => void): Promise<TrainSummary> {
   return new Promise((resolve, reject) => {
     const child = fork(path.join(__dirname, 'study_worker.js'), [], { cwd: msg.cwd, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     let result: TrainSummary | null = null, error: string | null = null, stderr = '';
@@ -315,6 +313,6 @@ function trainInWorker(msg: { config: unknown; resume?: string; out: string; cwd
       if (result) resolve(result);
       else reject(new Error(error ?? `study worker exited with ${signal ?? `code ${code}`}${stderr ? `:\n${stderr}` : ''}`));
     });
-    child.send(msg);
+    child.send({ ...msg, baseDir: msg.baseDir ?? msg.cwd });
   });
 }
