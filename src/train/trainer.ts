@@ -92,7 +92,7 @@ export async function train(config: string | object | null, opts: TrainOptions =
   const { optimizer, schedule } = buildOptimization(cfg, distiller, stepsPerEpoch);
   const ema = cfg.ema ? new ModelEma(distiller.student, { decay: cfg.ema.decay }) : null;
   const stepper = new Stepper(distiller, optimizer, {
-    accumulate: cfg.accumulate, clipGrad: cfg.clipGrad, onNonFinite: cfg.numerics.onNonFinite, device, log,
+    accumulate: cfg.accumulate, onNonFinite: cfg.numerics.onNonFinite, device, log, clipGrad: cfg.clipGrad ?? 0,
     amp, ema, injectNanAtStep: cfg.numerics.injectNanAtStep ?? undefined,
     lr: (op, ctx) => schedule.applyTo(op, { epoch: ctx.epoch, iteration: ctx.step }),
   });
