@@ -11,14 +11,14 @@ import { createModel, Classifier } from '../models/registry';
 import { createDistiller } from './registry';
 import type { Distiller, DistillBatch } from './distiller';
 import { CrossEntropyOnly } from './methods/ce';
-import { fitDistiller, accuracy, FitOptions } from './methods/classic/_common';
+import { fit as fitSteps, accuracy, FitOptions } from '../train/fit';
 import { pairedClassBatches } from './methods/classic/cs_kd';
-import { takdChain } from './methods/classic/takd';
+import { takdChain, tfkdSelf, activeMixup } from '../train/schemes';
 import type { CRD } from './methods/classic/crd';
 import { synthesizeImages, saveImageGrid, bnStatisticsOf, DEEPINVERSION_CIFAR_DEFAULTS } from './synthesis/deepinversion';
-import { activeMixup, SoftTargetStudent } from './synthesis/active_mixup';
+import { SoftTargetStudent } from './synthesis/active_mixup';
 import { Rng } from '../util/rng';
-import { batcher, type Data } from './methods/classic/testkit';
+import { batcher, type Data } from '../train/testkit';
 import type { StudyGroup } from '../report/html';
 import '../models';
 import './index';
@@ -55,7 +55,7 @@ const randomBatches = (e: Env, seed: number, x = e.x, y = e.y) => batcher({ x, y
 function fit(e: Env, d: Distiller, steps = e.p.steps, next = randomBatches(e, 1000 + e.seed)): void {
   const spe = Math.max(1, Math.floor(e.y.shape[0] / e.p.batch));
   const o: FitOptions = { steps, lr: e.p.lr, schedule: 'cosine', stepsPerEpoch: spe, totalEpochs: Math.ceil(steps / spe) };
-  fitDistiller(d, next, o);
+  fitSteps(d, next, o);
   d.eval();
 }
 
@@ -89,10 +89,7 @@ export const TABLE_METHODS: Record<string, (e: Env) => Predict | Promise<Predict
   'label smoothing': viaMethod('label_smoothing', {}, false),
   'tfkd virtual': viaMethod('tfkd', { mode: 'virtual' }, false),
   'tfkd self': (e) => {
-    const pre = make(e.p.student);
-    fit(e, new CrossEntropyOnly(pre));
-    const d = createDistiller('tfkd', ctxOf(make(e.p.student), [pre]), { mode: 'self' });
-    fit(e, d);
+    const d = tfkdSelf(() => make(e.p.student), { numClasses: 10, imgSize: 28, inChans: 1 }, (s) => fit(e, s));
     return (x) => d.predict(x);
   },
   'cs-kd': (e) => {
