@@ -17,4 +17,3 @@ import './kdcl';
 import './takd';
 import './bss';
 export { pairedClassBatches } from './cs_kd';
-export { fitDistiller, accuracy, tapRun } from './_common';
