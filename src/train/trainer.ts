@@ -132,7 +132,8 @@ export async function train(config: string | object | null, opts: TrainOptions =
     const rng = getRngState();
     const state: CheckpointState = {
       format: CHECKPOINT_FORMAT, step, epoch, loader: loader.state(), rng: Array.from(rng.toTypedArray() as Uint8Array),
-      configHash: hash, optimizer: fo.meta, ema: ema ? ema.meta() : null, bestTop1, skippedSteps: skipped,
+      // 'best' holds weights only (no optimizer or EMA slots), and its state says so: `civet eval` reads it
+      configHash: hash, optimizer: name === 'last' ? fo.meta : null, ema: ema && name === 'last' ? ema.meta() : null, bestTop1, skippedSteps: skipped,
       wallTimeSec: wallBefore + (Date.now() - t0) / 1000,
     };
     rng.dispose();
