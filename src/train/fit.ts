@@ -94,6 +94,9 @@ export class Stepper {
     return { kind: 'stepped', terms: r.vals, loss: Object.values(r.vals).reduce((a, v) => a + v, 0), lr };
   }
 
+  /** Starts a new accumulation window (train() does at each epoch, as the loader restarts). */
+  restartWindow(): void { this.micro = 0; }
+
   private skip(msg: string): StepResult {
     if (this.o.onNonFinite === 'stop') throw new NonFiniteError(msg);
     this.o.log?.(`${msg}; skipping the step`);

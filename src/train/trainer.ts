@@ -144,6 +144,7 @@ export async function train(config: string | object | null, opts: TrainOptions =
     // ---- epochs ------------------------------------------------------------------------------
     while (epoch < cfg.epochs) {
       distiller.train();
+      stepper.restartWindow();
       let inEpoch = Math.floor(loader.state().sampler.position / (cfg.batchSize * cfg.accumulate));
       const tEpoch = Date.now();
       let imgEpoch = 0;
