@@ -15,7 +15,9 @@ export { createModel, registerModel, listModels, modelEntry, type Classifier, ty
 export * from './distill';
 
 // training and studies
-export { train, evaluate, NonFiniteError, type TrainOptions, type TrainSummary, type EvalResult } from './train/trainer';
+export { train, evaluateRun, NonFiniteError, type TrainOptions, type TrainSummary } from './train/trainer';
+export { evaluate, fit, type EvalResult } from './train/fit';
+export { buildRun } from './train/build';
 export { loadConfig, ConfigError, ConfigSchema, type Config, type ConfigInput } from './train/schema';
 export { runStudy, loadStudy, type StudyOptions, type StudyResult } from './experiments/study';
 

@@ -2,14 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from './commands';
 import { loadConfig } from '../train/schema';
-import { loadRunData } from '../train/data';
-import { evaluate } from '../train/trainer';
-import { buildTeacher } from '../train/teachers';
-import { createModel } from '../models/registry';
-import { createDistiller } from '../distill/registry';
+import { evaluateRun } from '../train/trainer';
+import { buildRun } from '../train/build';
 import { readCheckpoint, disposeCheckpoint } from '../train/checkpoints';
-import '../models';
-import '../distill';
 
 export const evalCommand: Command = {
   summary: 'evaluate a run\'s checkpoint on its test split',
@@ -24,16 +19,12 @@ inference read-out) on the run's evaluation data.`,
     const cfgFile = path.join(runDir, 'config.json');
     if (!fs.existsSync(cfgFile)) { process.stderr.write(`civet eval: ${runDir} is not a civet run (no config.json)\n`); return 2; }
     const { config: cfg } = loadConfig(JSON.parse(fs.readFileSync(cfgFile, 'utf8')));
-    const data = await loadRunData(cfg);
-    const shape = { numClasses: data.numClasses, imgSize: cfg.data.imgSize, inChans: cfg.data.channels };
-    const student = createModel(cfg.student.model, { ...shape, ...cfg.student.options });
-    const teachers = cfg.teachers.map((t, i) => buildTeacher(t, i, shape));
-    const d = createDistiller(cfg.method.name, { student, teachers, numClasses: data.numClasses, imgSize: cfg.data.imgSize, inChans: cfg.data.channels }, cfg.method.options);
+    // config.json holds absolute paths (train() writes them so); the run directory is the base for any other
+    const { data, distiller: d } = await buildRun(cfg, runDir);
     const ck = readCheckpoint(path.join(runDir, 'checkpoints', v.checkpoint));
     d.loadStateDict(ck.weights, { source: path.join(runDir, 'checkpoints', v.checkpoint, 'model.safetensors') });
     disposeCheckpoint(ck);
-    if (cfg.run.device !== 'cpu') { d.to(cfg.run.device); for (const t of teachers) (t as any).to?.(cfg.run.device); }
-    const r = evaluate(d, cfg, data, cfg.run.device);
+    const r = evaluateRun(d, cfg, data, cfg.run.device);
     process.stdout.write(`${cfg.run.name} (${v.checkpoint}, step ${ck.state.step}): top-1 ${(100 * r.top1).toFixed(2)}%  top-5 ${(100 * r.top5).toFixed(2)}%  loss ${r.loss.toFixed(4)}  ECE ${r.ece.toFixed(4)}  (${r.n} images)\n`);
     return 0;
   },

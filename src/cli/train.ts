@@ -1,6 +1,7 @@
 import type { Command } from './commands';
 import { train } from '../train/trainer';
 import { ConfigError } from '../train/schema';
+import { writeReport } from '../report/html';
 
 export const trainCommand: Command = {
   summary: 'train a student (optionally distilled) from a YAML config',
@@ -22,6 +23,7 @@ Exit status: 0 done, 1 training failed, 2 bad config or usage.`,
     try {
       const s = await train(v.resume ? null : pos[0], { set: v.set ?? [], resume: v.resume, out: v.out, quiet: v.quiet });
       process.stdout.write(`${s.name}: top-1 ${(100 * s.top1).toFixed(2)}% (best ${(100 * s.bestTop1).toFixed(2)}%), top-5 ${(100 * s.top5).toFixed(2)}%, ECE ${s.ece.toFixed(4)}, ${s.steps} steps in ${s.wallTimeSec.toFixed(1)} s\n`);
+      writeReport([s.runDir], s.report, `civet run ${s.name}`);
       process.stdout.write(`report: ${s.report}\n`);
       return 0;
     } catch (e: any) {

@@ -11,14 +11,14 @@ import { createModel, Classifier } from '../models/registry';
 import { createDistiller } from '../distill/registry';
 import type { Distiller, DistillBatch } from '../distill/distiller';
 import { CrossEntropyOnly } from '../distill/methods/ce';
-import { fitDistiller, accuracy, FitOptions } from '../distill/methods/classic/_common';
+import { fit as fitSteps, accuracy, FitOptions } from '../train/fit';
 import { pairedClassBatches } from '../distill/methods/classic/cs_kd';
-import { takdChain } from '../distill/methods/classic/takd';
+import { takdChain, tfkdSelf, activeMixup } from '../train/schemes';
 import type { CRD } from '../distill/methods/classic/crd';
 import { synthesizeImages, saveImageGrid, bnStatisticsOf, DEEPINVERSION_CIFAR_DEFAULTS } from '../distill/synthesis/deepinversion';
-import { activeMixup, SoftTargetStudent } from '../distill/synthesis/active_mixup';
+import { SoftTargetStudent } from '../distill/synthesis/active_mixup';
 import { Rng } from '../util/rng';
-import { batcher, type Data } from '../distill/methods/classic/testkit';
+import { batcher, type Data } from '../train/testkit';
 import { writeStudyReport, meanStd, type Study, type StudyGroup } from '../report/html';
 import { studyMarkdown } from './study';
 import { writeFileAtomic } from '../util/atomic';
@@ -57,7 +57,7 @@ const randomBatches = (e: Env, seed: number, x = e.x, y = e.y) => batcher({ x, y
 function fit(e: Env, d: Distiller, steps = e.p.steps, next = randomBatches(e, 1000 + e.seed)): void {
   const spe = Math.max(1, Math.floor(e.y.shape[0] / e.p.batch));
   const o: FitOptions = { steps, lr: e.p.lr, schedule: 'cosine', stepsPerEpoch: spe, totalEpochs: Math.ceil(steps / spe) };
-  fitDistiller(d, next, o);
+  fitSteps(d, next, o);
   d.eval();
 }
 
@@ -91,10 +91,7 @@ export const TABLE_METHODS: Record<string, (e: Env) => Predict | Promise<Predict
   'label smoothing': viaMethod('label_smoothing', {}, false),
   'tfkd virtual': viaMethod('tfkd', { mode: 'virtual' }, false),
   'tfkd self': (e) => {
-    const pre = make(e.p.student);
-    fit(e, new CrossEntropyOnly(pre));
-    const d = createDistiller('tfkd', ctxOf(make(e.p.student), [pre]), { mode: 'self' });
-    fit(e, d);
+    const d = tfkdSelf(() => make(e.p.student), { numClasses: 10, imgSize: 28, inChans: 1 }, (s) => fit(e, s));
     return (x) => d.predict(x);
   },
   'cs-kd': (e) => {

@@ -22,7 +22,7 @@ import { fork } from 'node:child_process';
 import { z } from 'zod';
 import { train, TrainSummary, TrainOptions } from '../train/trainer';
 import { readConfigFile, validateConfig, applyOverrides, ConfigError } from '../train/schema';
-import { writeStudyReport, meanStd, Study, StudyGroup, StudyClaim } from '../report/html';
+import { writeStudyReport, writeReport, meanStd, Study, StudyGroup, StudyClaim } from '../report/html';
 import { writeFileAtomic } from '../util/atomic';
 
 const Order = z.array(z.union([z.string(), z.array(z.string()).nonempty()])).min(2, 'an order needs at least two entries');
@@ -176,6 +176,7 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
       sum = jobs > 1
         ? await trainInWorker({ config: resume ? null : cfg, resume: resume ? runDir : undefined, out, baseDir: dir }, (l) => log(`  ${runName}: ${l}`))
         : await trainHere(resume ? null : cfg as object, { resume: resume ? runDir : undefined, out, quiet: opts.quiet, log: (l) => log(`  ${l}`) }, dir);
+      writeReport([sum.runDir], sum.report, `civet run ${sum.name}`);   // train() writes no report; each run keeps its own
       log(`${tag}: top-1 ${(100 * sum.top1).toFixed(2)}% in ${sum.wallTimeSec.toFixed(0)} s (study ${fmtDur((Date.now() - t0) / 1000)} so far)`);
     }
     return sum;

@@ -2,7 +2,7 @@
 // error's message) over IPC; progress lines go to the parent, which prefixes them with the run.
 import { train } from '../train/trainer';
 
-process.once('message', async (m: { config: object | null; resume?: string; out: string; baseDir: string }) => {
+process.once('message', async (m: { config: object | null; resume?: string; out: string; baseDir?: string }) => {
   try {
     const summary = await train(m.config, { resume: m.resume, out: m.out, baseDir: m.baseDir, quiet: true, log: (l) => process.send!({ log: l }) });
     process.send!({ summary }, () => process.exit(0));

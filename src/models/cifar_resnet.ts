@@ -6,10 +6,10 @@
 // Both expect 32×32 inputs (the final 8×8 map is average-pooled; civet pools globally, which is
 // the same at 32×32 and lets other sizes through).
 import { Tensor, F } from '../tensor';
-import { Module } from '../nn/module';
+import { Module, StageInfo } from '../nn/module';
 import { Conv2d, BatchNorm2d, ReLU, Identity, Sequential, Linear } from '../nn/layers';
 import { registerModel, Classifier, ModelOptions } from './registry';
-import { CnnStageInfo, initCnn, numClassesOf } from './cnn_common';
+import { initCnn, numClassesOf } from './cnn_common';
 
 const conv3x3 = (cin: number, cout: number, stride = 1) => new Conv2d(cin, cout, 3, { stride, padding: 1, bias: false });
 
@@ -72,10 +72,10 @@ export class CifarResNet extends Module implements Classifier {
   }
 
   /** stem (RepDistiller's f0), then layer1..3 (f1..f3) with their pre-ReLU sums. */
-  stages(): CnnStageInfo[] {
+  stages(): StageInfo[] {
     return [
       { name: 'relu', channels: this.numFilters[0], stride: 1, layout: 'map' },
-      ...this.layers.map((l, i): CnnStageInfo => ({
+      ...this.layers.map((l, i): StageInfo => ({
         name: `layer${i + 1}`, channels: this.numFilters[i + 1], stride: 2 ** i, layout: 'map', preact: `layer${i + 1}.${l.length - 1}.preact`,
       })),
     ];
@@ -166,7 +166,7 @@ export class WideResNet extends Module implements Classifier {
   /** conv1 (f0), then block1..3 (f1..f3). A WRN block's output is already pre-activation; the
    *  `preact` taps are the BatchNorms that follow each stage (RepDistiller's preact=True features:
    *  block2.layer.0.bn1, block3.layer.0.bn1, bn1). */
-  stages(): CnnStageInfo[] {
+  stages(): StageInfo[] {
     const c = this.channels;
     return [
       { name: 'conv1', channels: c[0], stride: 1, layout: 'map' },

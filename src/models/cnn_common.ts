@@ -2,17 +2,12 @@
 // conv-norm-act units named as timm's ConvNormAct / mmcv's ConvModule (`conv`, `bn`), the
 // classifier head, initialisers and the stage description with pre-activation tap points.
 import { Tensor, noGrad } from '../tensor';
-import { Module, StageInfo } from '../nn/module';
+import { Module } from '../nn/module';
 import { Conv2d, BatchNorm2d, ReLU, Linear, Dropout } from '../nn/layers';
 import * as init from '../nn/init';
 
 /** A stage output plus, where the network has one, the module whose output is the same feature
  *  before its final ReLU (what OFD and other pre-activation methods distil). */
-export interface CnnStageInfo extends StageInfo {
-  /** dotted module path of the pre-ReLU feature of this stage (tap it with tapFeatures) */
-  preact?: string;
-}
-
 export interface ConvNormActOptions {
   stride?: number;
   /** default: timm's get_padding, ((stride - 1) + dilation·(k - 1)) / 2 rounded down */

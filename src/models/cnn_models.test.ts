@@ -4,7 +4,7 @@ import { randn, randint, tidy, F, noGrad, liveTensors, manualSeed } from '../ten
 import { tapFeatures } from '../nn/module';
 import { DropPath } from '../nn/layers';
 import { createModel, listModels, modelEntry } from './registry';
-import type { CnnStageInfo } from './cnn_common';
+import type { StageInfo } from '../nn/module';
 import { roundHalfEven, dropPathRates } from './cnn_common';
 import { CIFAR_PARAMS_AT_100 } from './cifar_resnet';
 import { regnetWidths, REGNETY_CFGS, RegNet } from './regnet';
@@ -35,7 +35,7 @@ for (const name of [...IMAGENET.filter((n) => n !== 'rednet38' && n !== 'rednet1
     assert.equal(m.numClasses, 10);
     tidy(() => {
       const x = randn([2, 3, size, size]);
-      const stages = m.stages() as CnnStageInfo[];
+      const stages = m.stages() as StageInfo[];
       assert.ok(stages.length >= 4);
       const taps = stages.flatMap((s) => (s.preact ? [s.name, s.preact] : [s.name]));
       const { result: logits, features } = tapFeatures(m, taps, () => m.forward(x));

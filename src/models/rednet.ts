@@ -13,10 +13,10 @@
 // module names: 7,204,656 parameters at 10 classes, 9,233,166 at 1000 (the paper's 9.23M). At 32×32
 // inputs the stages shrink to 8, 8, 4, 2, 1 pixels; no separate CIFAR stem is needed or provided.
 import { Tensor } from '../tensor';
-import { Module } from '../nn/module';
+import { Module, StageInfo } from '../nn/module';
 import { Conv2d, BatchNorm2d, ReLU, Identity, MaxPool2d, Sequential, DropPath, Involution2d } from '../nn/layers';
 import { registerModel, Classifier, ModelOptions } from './registry';
-import { CnnStageInfo, ConvNormAct, ClassifierHead, initCnn, zeroGamma, dropPathRates, numClassesOf } from './cnn_common';
+import { ConvNormAct, ClassifierHead, initCnn, zeroGamma, dropPathRates, numClassesOf } from './cnn_common';
 
 /** mmcls ResNet Bottleneck with conv2 = involution(mid, 7, stride). */
 export class RedBottleneck extends Module {
@@ -118,10 +118,10 @@ export class RedNet extends Module implements Classifier {
     if (o.zeroInitResidual ?? true) for (const l of this.layers) for (const b of l) zeroGamma((b as RedBottleneck).bn3);
   }
 
-  stages(): CnnStageInfo[] {
+  stages(): StageInfo[] {
     return [
       { name: 'stem', channels: this.stemChannels, stride: 2, layout: 'map' },
-      ...this.layers.map((l, i): CnnStageInfo => ({
+      ...this.layers.map((l, i): StageInfo => ({
         name: `layer${i + 1}`, channels: this.widths[i], stride: 4 * 2 ** i, layout: 'map', preact: `layer${i + 1}.${l.length - 1}.preact`,
       })),
     ];

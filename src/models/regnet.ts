@@ -5,10 +5,10 @@
 // torchvision's regnet_y_* weights load through src/interop/torchvision.ts (same architecture
 // where torchvision's width rule agrees with timm's: 400mf, 600mf; not 4gf, see regnetWidths).
 import { Tensor, F } from '../tensor';
-import { Module } from '../nn/module';
+import { Module, StageInfo } from '../nn/module';
 import { Conv2d, ReLU, Identity, Sequential, DropPath } from '../nn/layers';
 import { registerModel, Classifier, ModelOptions } from './registry';
-import { CnnStageInfo, ConvNormAct, ClassifierHead, initCnn, zeroGamma, roundHalfEven, dropPathRates, numClassesOf } from './cnn_common';
+import { ConvNormAct, ClassifierHead, initCnn, zeroGamma, roundHalfEven, dropPathRates, numClassesOf } from './cnn_common';
 
 export interface RegNetCfg {
   w0: number;
@@ -149,10 +149,10 @@ export class RegNet extends Module implements Classifier {
     if (o.zeroInitLast ?? true) for (const s of this.stageModules) for (const b of s.blocks) zeroGamma(b.conv3.bn);
   }
 
-  stages(): CnnStageInfo[] {
+  stages(): StageInfo[] {
     return [
       { name: 'stem', channels: this.stemWidth, stride: 2, layout: 'map' },
-      ...this.stageModules.map((s, i): CnnStageInfo => ({
+      ...this.stageModules.map((s, i): StageInfo => ({
         name: `s${i + 1}`, channels: this.plan.widths[i], stride: 4 * 2 ** i, layout: 'map', preact: `s${i + 1}.b${s.blocks.length}.preact`,
       })),
     ];

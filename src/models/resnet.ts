@@ -2,10 +2,10 @@
 // Bottleneck sits on its 3×3 conv). State-dict names are timm's, which torchvision shares:
 // conv1, bn1, layer1..4.N.{conv1,bn1,conv2,bn2,conv3,bn3,downsample.0,downsample.1}, fc.
 import { Tensor, F } from '../tensor';
-import { Module } from '../nn/module';
+import { Module, StageInfo } from '../nn/module';
 import { Conv2d, BatchNorm2d, ReLU, Identity, MaxPool2d, Sequential, DropPath, Linear } from '../nn/layers';
 import { registerModel, Classifier, ModelOptions } from './registry';
-import { CnnStageInfo, initCnn, zeroGamma, dropPathRates, numClassesOf } from './cnn_common';
+import { initCnn, zeroGamma, dropPathRates, numClassesOf } from './cnn_common';
 
 const conv3x3 = (cin: number, cout: number, stride = 1) => new Conv2d(cin, cout, 3, { stride, padding: 1, bias: false });
 const conv1x1 = (cin: number, cout: number, stride = 1) => new Conv2d(cin, cout, 1, { stride, bias: false });
@@ -123,10 +123,10 @@ export class ResNet extends Module implements Classifier {
     if (o.zeroInitResidual) for (const l of this.layers) for (const b of l) zeroGamma((b as BasicBlock | Bottleneck).lastBn);
   }
 
-  stages(): CnnStageInfo[] {
+  stages(): StageInfo[] {
     return [
       { name: 'act1', channels: 64, stride: 2, layout: 'map' },
-      ...this.layers.map((l, i): CnnStageInfo => ({
+      ...this.layers.map((l, i): StageInfo => ({
         name: `layer${i + 1}`, channels: this.widths[i], stride: 4 * 2 ** i, layout: 'map', preact: `layer${i + 1}.${l.length - 1}.preact`,
       })),
     ];

@@ -15,6 +15,8 @@ export interface StageInfo {
   stride: number;
   /** 'map': [N, C, H, W]; 'tokens': [N, L, C] */
   layout: 'map' | 'tokens';
+  /** dotted module path of the stage's pre-ReLU feature, where the model has one (OFD taps it) */
+  preact?: string;
 }
 
 export interface LoadReport { missing: string[]; unexpected: string[]; mismatched: { key: string; expected: number[]; got: number[] }[] }
@@ -184,12 +186,29 @@ function checkName(name: string, m: Module): void {
   if (!name || name.includes('.')) throw new Error(`invalid name '${name}' in ${m.constructor.name}: names are non-empty and have no '.'`);
 }
 
-/** Runs fn while recording the outputs of the named submodules (dotted paths). */
-export function tapFeatures<T>(model: Module, names: string[], fn: () => T): { result: T; features: Map<string, Tensor> } {
-  const features = new Map<string, Tensor>();
-  const removers = names.map((n) => model.getSubmodule(n).registerForwardHook((_m, _in, out) => features.set(n, out)));
+/** Where a tapped tensor comes from: a submodule's output, or its first input (e.g. the
+ *  classifier's pooled input). A plain string taps the output of that dotted path. */
+export interface TapSpec { path: string; io: 'out' | 'in' }
+
+/** Runs fn while recording the given submodule outputs / inputs. `feats` follows the order of
+ *  `taps`; `features` keys them by path (inputs as `path:in`). A tap that sees no forward call is
+ *  an error. When a module runs twice, its last call is kept. */
+export function tapFeatures<T>(model: Module, taps: (string | TapSpec)[], fn: () => T): { result: T; feats: Tensor[]; features: Map<string, Tensor> } {
+  const specs = taps.map((t): TapSpec => (typeof t === 'string' ? { path: t, io: 'out' } : t));
+  const got = new Map<number, Tensor>();
+  const removers = specs.map((s, i) => model.getSubmodule(s.path).registerForwardHook((_m, inputs, out) => {
+    got.set(i, s.io === 'out' ? out : (inputs[0] as Tensor));
+  }));
   try {
-    return { result: fn(), features };
+    const result = fn();
+    const features = new Map<string, Tensor>();
+    const feats = specs.map((s, i) => {
+      const t = got.get(i);
+      if (!t) throw new Error(`feature tap '${s.path}' (${s.io}) saw no forward call`);
+      features.set(s.io === 'out' ? s.path : `${s.path}:in`, t);
+      return t;
+    });
+    return { result, feats, features };
   } finally {
     for (const r of removers) r();
   }

@@ -1,22 +1,21 @@
-// `civet train`: a validated config in, a trained student, checkpoints, metrics and an HTML
-// report out. The CLI and the programmatic API call the same train().
+// `civet train`: a validated config in, a trained student, checkpoints, metrics and summary.json
+// out. The CLI and the programmatic API call the same train(); the CLI then renders the HTML
+// report (report/ sits above train/) at summary.report.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Tensor, tidy, noGrad, manualSeed, setNumThreads, getNumThreads, getRngState, setRngState, fromTypedArray, autocast, bf16Supported, cudaAvailable } from '../tensor';
-import { createModel } from '../models/registry';
-import { createDistiller, methodEntry } from '../distill/registry';
+import { Tensor, tidy, noGrad, manualSeed, setNumThreads, getNumThreads, getRngState, setRngState, fromTypedArray, bf16Supported, cudaAvailable } from '../tensor';
+import { methodEntry } from '../distill/registry';
 import type { Distiller } from '../distill/distiller';
-import { SGD, AdamW, paramGroupsWeightDecay, clipGradNorm, nonFiniteGrads, createSchedule, ModelEma, flattenOptimizerState, unflattenOptimizerState } from '../optim';
-import type { Optimizer } from '../optim/optimizer';
+import { ModelEma, flattenOptimizerState, unflattenOptimizerState } from '../optim';
+import { buildRun, buildOptimization } from './build';
+import { Stepper, StepResult, NonFiniteError, evaluate, EvalResult } from './fit';
 import { loadConfig, configHash, Config, ConfigError } from './schema';
-import { loadRunData, trainLoader, evalBatches, RunData } from './data';
-import { buildTeacher } from './teachers';
+import { trainLoader, evalBatches, RunData } from './data';
 import { writeCheckpoint, loadLatestCheckpoint, disposeCheckpoint, cleanTemporaries, CHECKPOINT_FORMAT, CheckpointState } from './checkpoints';
-import { EvalAccumulator, MetricsLog } from './metrics';
+import { MetricsLog } from './metrics';
 import { EventWriter } from './tensorboard';
 import { Progress } from './progress';
 import { writeFileAtomic } from '../util/atomic';
-import { writeReport } from '../report/html';
 import '../models';
 import '../distill';
 
@@ -27,14 +26,13 @@ export interface TrainOptions {
   resume?: string;
   /** parent directory of runs (overrides run.out) */
   out?: string;
+  /** directory the config's relative paths (data, teacher weights) resolve against; default: the
+   *  config file's directory. A config object with relative paths needs it. */
+  baseDir?: string;
   /** progress and messages; default stderr */
   log?: (line: string) => void;
   quiet?: boolean;
-  /** relative paths in a config object resolve against this directory (default: the config file's, else the working directory) */
-  baseDir?: string;
 }
-
-export interface EvalResult { top1: number; top5: number; loss: number; ece: number; n: number }
 
 export interface TrainSummary {
   name: string; runDir: string; method: string; student: string; model: string; teachers: string[];
@@ -42,9 +40,8 @@ export interface TrainSummary {
   steps: number; epochs: number; skippedSteps: number; wallTimeSec: number; imgPerSec: number; report: string;
 }
 
-export class NonFiniteError extends Error {
-  constructor(msg: string) { super(msg); this.name = 'NonFiniteError'; }
-}
+export { NonFiniteError };
+export type { EvalResult };
 
 export async function train(config: string | object | null, opts: TrainOptions = {}): Promise<TrainSummary> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
@@ -73,8 +70,11 @@ export async function train(config: string | object | null, opts: TrainOptions =
   const amp = { enabled: cfg.precision === 'bf16', device: (device === 'cpu' ? 'cpu' : 'cuda') as 'cpu' | 'cuda', dtype: 'bfloat16' as const };
   // Paths in a config are relative to its file; the run's config.json stores them absolute, so
   // --resume and `civet eval` work from any directory.
-  if (!opts.resume) cfg = absolutePaths(cfg, opts.baseDir ?? (typeof config === 'string' ? path.dirname(path.resolve(config)) : process.cwd()));
-  const baseDir = opts.baseDir ?? process.cwd();
+  const baseDir = opts.baseDir ? path.resolve(opts.baseDir) : typeof config === 'string' ? path.dirname(path.resolve(config)) : null;
+  if (!opts.resume) {
+    if (baseDir === null && hasRelativePaths(cfg)) throw new ConfigError(`${source}: a config object with relative paths needs TrainOptions.baseDir to resolve them against`);
+    cfg = absolutePaths(cfg, baseDir ?? path.parse(path.resolve(runDir)).root);
+  }
   fs.mkdirSync(runDir, { recursive: true });
   cleanTemporaries(runDir);
   const hash = configHash(cfg);
@@ -85,28 +85,17 @@ export async function train(config: string | object | null, opts: TrainOptions =
   if (cfg.run.deterministic) setNumThreads(1);   // fixed reduction order: bit-exact across runs and resumes on CPU
   else if (cfg.run.threads) setNumThreads(cfg.run.threads);
   manualSeed(cfg.run.seed);
-  const data = await loadRunData(cfg, baseDir);
-  const shape = { numClasses: data.numClasses, imgSize: cfg.data.imgSize, inChans: cfg.data.channels };
-  const student = createModel(cfg.student.model, { ...shape, ...cfg.student.options }).to(device);
-  const teachers = cfg.teachers.map((t, i) => buildTeacher(t, i, shape, baseDir));
-  for (const t of teachers) if (typeof (t as any).to === 'function') (t as any).to(device);
-  const distiller: Distiller = createDistiller(cfg.method.name, { student, teachers, numClasses: data.numClasses, imgSize: cfg.data.imgSize, inChans: cfg.data.channels, labels: data.train.labels }, cfg.method.options);
-  if (device !== 'cpu') distiller.to(device);   // the method's own modules (projectors, exits) too
-  const groups = paramGroupsWeightDecay(distiller, cfg.optimizer.weightDecay);
-  const o = cfg.optimizer;
-  const optimizer: Optimizer<any> = o.name === 'sgd'
-    ? new SGD(groups as any, { lr: o.lr, momentum: o.momentum, nesterov: o.nesterov, weightDecay: o.weightDecay })
-    : new AdamW(groups as any, { lr: o.lr, betas: o.betas, weightDecay: o.weightDecay });
+  const { data, teachers, distiller } = await buildRun(cfg, runDir);   // every path is absolute by now
   const loader = trainLoader(cfg, data, { classPairs: methodEntry(cfg.method.name).batches === 'classPairs' });
   const stepsPerEpoch = Math.floor(loader.length / cfg.accumulate);
   if (stepsPerEpoch < 1) throw new ConfigError(`${source}: batchSize ${cfg.batchSize} × accumulate ${cfg.accumulate} is larger than the training set (${data.train.length} images)`);
-  const s = cfg.schedule;
-  const schedule = createSchedule({
-    name: s.name, lr: o.lr, per: s.per, itersPerEpoch: stepsPerEpoch, warmupEpochs: s.warmupEpochs, warmupLr: s.warmupLr,
-    ...(s.name === 'cosine' ? { epochs: cfg.epochs, lrMin: s.minLr } : s.name === 'step' ? { decayEpochs: s.stepEpochs, gamma: s.gamma } : s.name === 'multistep' ? { milestones: s.milestones, gamma: s.gamma } : {}),
-  } as any);
+  const { optimizer, schedule } = buildOptimization(cfg, distiller, stepsPerEpoch);
   const ema = cfg.ema ? new ModelEma(distiller.student, { decay: cfg.ema.decay }) : null;
-  const named = [...distiller.namedParameters()].filter(([, p]) => p.requiresGrad);
+  const stepper = new Stepper(distiller, optimizer, {
+    accumulate: cfg.accumulate, onNonFinite: cfg.numerics.onNonFinite, device, log, clipGrad: cfg.clipGrad ?? 0,
+    amp, ema, injectNanAtStep: cfg.numerics.injectNanAtStep ?? undefined,
+    lr: (op, ctx) => schedule.applyTo(op, { epoch: ctx.epoch, iteration: ctx.step }),
+  });
 
   // ---- resume ------------------------------------------------------------------------------
   let step = 0, epoch = 0, bestTop1 = -1, skipped = 0, wallBefore = 0;
@@ -143,7 +132,8 @@ export async function train(config: string | object | null, opts: TrainOptions =
     const rng = getRngState();
     const state: CheckpointState = {
       format: CHECKPOINT_FORMAT, step, epoch, loader: loader.state(), rng: Array.from(rng.toTypedArray() as Uint8Array),
-      configHash: hash, optimizer: fo.meta, ema: ema ? ema.meta() : null, bestTop1, skippedSteps: skipped,
+      // 'best' holds weights only (no optimizer or EMA slots), and its state says so: `civet eval` reads it
+      configHash: hash, optimizer: name === 'last' ? fo.meta : null, ema: ema && name === 'last' ? ema.meta() : null, bestTop1, skippedSteps: skipped,
       wallTimeSec: wallBefore + (Date.now() - t0) / 1000,
     };
     rng.dispose();
@@ -154,62 +144,19 @@ export async function train(config: string | object | null, opts: TrainOptions =
     // ---- epochs ------------------------------------------------------------------------------
     while (epoch < cfg.epochs) {
       distiller.train();
-      let micro = 0, inEpoch = Math.floor(loader.state().sampler.position / (cfg.batchSize * cfg.accumulate));
+      stepper.restartWindow();
+      let inEpoch = Math.floor(loader.state().sampler.position / (cfg.batchSize * cfg.accumulate));
       const tEpoch = Date.now();
       let imgEpoch = 0;
       for await (const b of loader) {
         const ctx = { step, epoch, totalEpochs: cfg.epochs, stepsPerEpoch };
-        // Forward and loss in their own scope: once it closes, the only references to the
-        // activations are autograd's, so backward frees each as soon as it is used.
-        const termValues = tidy(() => {
-          const onDev = (t?: Tensor) => (t && device !== 'cpu' ? t.to({ device }) : t);
-          const batch = { x: onDev(b.x)!, y: onDev(b.y)!, soft: onDev(b.soft), indices: b.indices };
-          // forward and loss under autocast when precision is bf16; backward outside it
-          const out = autocast(() => distiller.trainStep(batch, ctx), amp);
-          if (cfg.numerics.injectNanAtStep === step) {
-            const k = Object.keys(out.terms)[0];
-            out.terms[k] = out.terms[k].mul(NaN);
-          }
-          const vals: Record<string, number> = {};
-          let total: Tensor | null = null;
-          for (const [k, t] of Object.entries(out.terms)) {
-            vals[k] = t.item();
-            total = total ? total.add(t) : t;
-          }
-          const bad = Object.entries(vals).find(([, v]) => !Number.isFinite(v));
-          return { vals, bad, total: bad ? undefined : total!.div(cfg.accumulate) };
-        });
-        if (termValues.total) {
-          termValues.total.backward();
-          termValues.total.dispose();
-        }
-        b.x.dispose(); b.y.dispose(); b.soft?.dispose();
-        micro++;
+        let r: StepResult;
+        try { r = stepper.step(b, ctx); } finally { b.x.dispose(); b.y.dispose(); b.soft?.dispose(); }
         imgSeen += b.indices.length; imgEpoch += b.indices.length;
-        if (termValues.bad) {
-          const msg = `non-finite loss at step ${step} (epoch ${epoch + 1}): term '${termValues.bad[0]}' = ${termValues.bad[1]}`;
-          if (cfg.numerics.onNonFinite === 'stop') throw new NonFiniteError(msg);
-          log(`${msg}; skipping the step`);
-          optimizer.zeroGrad(); micro = 0; skipped++; step++; inEpoch++;
-          continue;
-        }
-        if (micro < cfg.accumulate) continue;
-        micro = 0;
-        const badGrads = nonFiniteGrads(named.map(([name, tensor]) => ({ name, tensor })));
-        if (badGrads.length) {
-          const msg = `non-finite gradients at step ${step} (epoch ${epoch + 1}) in ${badGrads.slice(0, 5).join(', ')}${badGrads.length > 5 ? ` and ${badGrads.length - 5} more` : ''}`;
-          if (cfg.numerics.onNonFinite === 'stop') throw new NonFiniteError(msg);
-          log(`${msg}; skipping the step`);
-          optimizer.zeroGrad(); skipped++; step++; inEpoch++;
-          continue;
-        }
-        if (cfg.clipGrad) clipGradNorm(named.map(([, p]) => p), cfg.clipGrad);
-        const lr = schedule.applyTo(optimizer, { epoch, iteration: step });
-        optimizer.step();
-        optimizer.zeroGrad();
-        if (ema) ema.update(distiller.student, step);
+        if (r.kind === 'accumulating') continue;
         step++; inEpoch++;
-        const loss = Object.values(termValues.vals).reduce((a, v) => a + v, 0);
+        if (r.kind === 'skipped') { skipped++; continue; }
+        const termValues = { vals: r.terms }, lr = r.lr, loss = r.loss;
         lastLoss = loss;
         progress?.update({ epoch, step: inEpoch, loss, images: b.indices.length * cfg.accumulate });
         if (step % cfg.log.everySteps === 0) {
@@ -224,10 +171,10 @@ export async function train(config: string | object | null, opts: TrainOptions =
       if (loader.state().sampler.epoch === epoch) loader.setEpoch(epoch + 1);
       epoch++;
       if (epoch % cfg.eval.everyEpochs === 0 || epoch === cfg.epochs) {
-        const r = evaluate(distiller, cfg, data, device);
+        const r = evaluateRun(distiller, cfg, data, device);
         lastEval = r;
         const rec: Record<string, unknown> = { kind: 'eval', epoch: epoch - 1, step, ...r };
-        if (ema) rec.top1Ema = ema.withAveraged(distiller.student, () => evaluate(distiller, cfg, data, device).top1);
+        if (ema) rec.top1Ema = ema.withAveraged(distiller.student, () => evaluateRun(distiller, cfg, data, device).top1);
         metrics.append(rec as any);
         tb.addScalars({ 'eval/top1': r.top1, 'eval/top5': r.top5, 'eval/loss': r.loss, 'eval/ece': r.ece }, step);
         progress?.log(`epoch ${epoch}/${cfg.epochs}: top-1 ${(100 * r.top1).toFixed(2)}%, top-5 ${(100 * r.top5).toFixed(2)}%, loss ${r.loss.toFixed(4)}, ECE ${r.ece.toFixed(4)}`);
@@ -244,7 +191,7 @@ export async function train(config: string | object | null, opts: TrainOptions =
 
   // ---- summary and report --------------------------------------------------------------------
   // the last epoch always evaluates; a run resumed after its last epoch evaluates here
-  const final = lastEval ?? evaluate(distiller, cfg, data, device);
+  const final = lastEval ?? evaluateRun(distiller, cfg, data, device);
   const wall = wallBefore + (Date.now() - t0) / 1000;
   const summary: TrainSummary = {
     name: cfg.run.name, runDir, method: cfg.method.name, student: cfg.student.model, model: cfg.student.model,
@@ -254,13 +201,17 @@ export async function train(config: string | object | null, opts: TrainOptions =
     imgPerSec: imgSeen / Math.max(1e-3, (Date.now() - t0) / 1000), report: path.join(runDir, 'report.html'),
   };
   writeFileAtomic(path.join(runDir, 'summary.json'), JSON.stringify(summary, null, 2));
-  writeReport([runDir], summary.report, `civet run ${cfg.run.name}`);
   void lastLoss;
   distiller.dispose();
   for (const t of teachers) if ('dispose' in t && typeof (t as any).dispose === 'function') (t as any).dispose();
   ema?.dispose();
   optimizer.dispose?.();
   return summary;
+}
+
+function hasRelativePaths(c: Config): boolean {
+  const ps = [c.data.root, c.data.valRoot, ...c.teachers.flatMap((t) => [t.weights, t.torchscript, t.run])];
+  return ps.some((p) => p !== undefined && !path.isAbsolute(p));
 }
 
 function absolutePaths(c: Config, base: string): Config {
@@ -272,23 +223,9 @@ function absolutePaths(c: Config, base: string): Config {
   };
 }
 
-export function evaluate(model: { predict(x: Tensor): Tensor; train(m?: boolean): unknown; training: boolean }, cfg: Config, data: RunData, device = 'cpu'): EvalResult {
-  const was = model.training;
-  model.train(false);
-  const acc = new EvalAccumulator(data.numClasses);
-  try {
-    for (const b of evalBatches(cfg, data)) {
-      tidy(() => noGrad(() => {
-        const logits = model.predict(device === 'cpu' ? b.x : b.x.to({ device })).to({ dtype: 'float32', device: 'cpu' });
-        acc.add(logits.toTypedArray() as Float32Array, b.labels);
-      }));
-      b.x.dispose(); b.y.dispose();
-    }
-  } finally {
-    model.train(was);
-  }
-  const r = acc.result();
-  return { top1: r.topk[1], top5: r.topk[5] ?? r.topk[1], loss: r.loss, ece: r.ece, n: r.n };
+/** The run's evaluation split through the one evaluator (train/fit.ts). */
+export function evaluateRun(model: { predict(x: Tensor): Tensor; train(m?: boolean): unknown; training: boolean }, cfg: Config, data: RunData, device = 'cpu'): EvalResult {
+  return evaluate(model, evalBatches(cfg, data), { numClasses: data.numClasses, device, dispose: true });
 }
 
 function paramsFinite(m: Distiller): boolean {

@@ -12,8 +12,13 @@ export function classificationLoss(logits: Tensor, y: Tensor, soft?: Tensor, lab
   return F.cross_entropy(logits, y, { label_smoothing: labelSmoothing });
 }
 
-/** Hinton KD: T² · KL(softmax(t/T) ‖ softmax(s/T)), batchmean. */
-export function kdLoss(student: Tensor, teacher: Tensor, temperature: number): Tensor {
+/** How a KL divergence over [B, K] is reduced: 'batchmean' = sum/B (correct), 'mean' = sum/(B·K)
+ *  (legacy nn.KLDivLoss() default, which Tf-KD and TAKD weights assume), 'sum'. */
+export type KlReduction = 'batchmean' | 'mean' | 'sum';
+
+/** Hinton KD (Hinton et al. 2015): T² · KL(softmax(z_t/T) ‖ softmax(z_s/T)) with the given
+ *  reduction (default batchmean). The one KD loss of civet: classic methods and Co-advise use it. */
+export function hintonKd(student: Tensor, teacher: Tensor, temperature: number, reduction: KlReduction = 'batchmean'): Tensor {
   const T = temperature;
-  return F.kl_div(F.log_softmax(student.div(T), 1), F.softmax(teacher.div(T), 1), { reduction: 'batchmean' }).mul(T * T);
+  return F.kl_div(F.log_softmax(student.div(T), 1), F.softmax(teacher.div(T), 1), { reduction }).mul(T * T);
 }

@@ -1,10 +1,11 @@
 // Losses of the cross-architecture methods (Co-advise, DeiT, CSKD, OFA; see docs/crossarch.md), as pure functions of logits.
 // log_softmax is used where the official code takes the log of a softmax: same values, stable.
 import { Tensor, F, tidy } from '../../tensor';
+import { hintonKd } from './common';
 
 /** Co-advise (OliverRensu/co-advise main.py): CE(cls) + T²·KL_bm(conv ‖ CNN) + T²·KL_bm(inv ‖ INN). Returns the three terms. */
 export function coadviseTerms(h: { cls: Tensor; conv: Tensor; inv: Tensor }, y: Tensor, cnn: Tensor, inn: Tensor, T = 1, soft?: Tensor): { ce: Tensor; kd_conv: Tensor; kd_inv: Tensor } {
-  const kl = (s: Tensor, t: Tensor) => F.kl_div(F.log_softmax(s.div(T), -1), F.softmax(t.div(T), -1), { reduction: 'batchmean' }).mul(T * T);
+  const kl = (s: Tensor, t: Tensor) => hintonKd(s, t, T);
   const ce = soft ? soft.neg().mul(F.log_softmax(h.cls, -1)).sum(-1).mean() : F.cross_entropy(h.cls, y);
   return { ce, kd_conv: kl(h.conv, cnn), kd_inv: kl(h.inv, inn) };
 }

@@ -3,8 +3,8 @@
 // (student and assistant CE, OFA and InfoNCE of each relation) must fall.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadData, batcher, trainTeacher, firstLast, makeModel } from './classic/testkit';
-import { fitDistiller, accuracy } from './classic/_common';
+import { loadData, batcher, trainTeacher, firstLast, makeModel } from '../../train/testkit';
+import { fit, accuracy } from '../../train/fit';
 import { createDistiller } from '../registry';
 import { createModel, Classifier } from '../../models/registry';
 import { Module } from '../../nn/module';
@@ -36,7 +36,7 @@ test('teacher: a small CNN learns the subset', () => {
 
 function check(name: string, student: Classifier, options: Record<string, unknown>, steps: number, lr: number, optimizer: 'adamw' | 'sgd', minAcc: number): void {
   const d = createDistiller('tas', ctx(student), options);
-  const hist = fitDistiller(d, batcher(data, 32, 11), { steps, lr, optimizer, weightDecay: optimizer === 'adamw' ? 0.05 : 5e-4 });
+  const hist = fit(d, batcher(data, 32, 11), { steps, lr, optimizer, weightDecay: optimizer === 'adamw' ? 0.05 : 5e-4 });
   const acc = accuracy((x: Tensor) => d.predict(x), data.xTest, data.yTest);
   assert.ok(acc > minAcc, `${name}: student accuracy ${acc} (chance 0.1)`);
   for (const [term, v] of Object.entries(hist)) {
@@ -58,7 +58,7 @@ test('tas: CNN teacher → CNN student', () => {
 
 test('tas: ViT teacher → CNN student (transformer later stages in the assistant)', () => {
   const vt = createModel('deit_tiny', { numClasses: 10, imgSize: 28, patchSize: 4, inChans: 1, embedDim: 48, depth: 4, numHeads: 3 });
-  fitDistiller(new CrossEntropyOnly(vt), batcher(data, 32, 98), { steps: 200, lr: 1e-3, optimizer: 'adamw', weightDecay: 0.05 });
+  fit(new CrossEntropyOnly(vt), batcher(data, 32, 98), { steps: 200, lr: 1e-3, optimizer: 'adamw', weightDecay: 0.05 });
   vt.eval();
   const tAcc = accuracy((x: Tensor) => vt.call(x), data.xTest, data.yTest);
   assert.ok(tAcc > 0.3, `ViT teacher accuracy ${tAcc}`);

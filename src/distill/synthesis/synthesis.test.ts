@@ -7,10 +7,11 @@ import * as path from 'node:path';
 import '../index';
 import { createDistiller } from '../registry';
 import { F, fromTypedArray } from '../../tensor';
-import { loadData, batcher, makeModel, trainTeacher, firstLast } from '../methods/classic/testkit';
-import { fitDistiller, accuracy } from '../methods/classic/_common';
+import { loadData, batcher, makeModel, trainTeacher, firstLast } from '../../train/testkit';
+import { fit, accuracy } from '../../train/fit';
 import { synthesizeImages, saveImageGrid, bnStatisticsOf, DEEPINVERSION_CIFAR_DEFAULTS } from './deepinversion';
-import { activeMixup, SoftTargetStudent } from './active_mixup';
+import { SoftTargetStudent } from './active_mixup';
+import { activeMixup } from '../../train/schemes';
 import { Rng } from '../../util/rng';
 
 const d = loadData();
@@ -38,7 +39,7 @@ for (const metric of ['l2', 'gaussianKL'] as const) {
       // KD from the teacher on the synthesized set only
       const dist = createDistiller('kd', { student: makeModel('resnet8'), teachers: [teacher], numClasses: 10, imgSize: 28, inChans: 1 }, { ceWeight: 0, kdWeight: 1 });
       const rng = new Rng(3);
-      const hist = fitDistiller(dist, () => {
+      const hist = fit(dist, () => {
         const idx = fromTypedArray(Int32Array.from({ length: 32 }, () => rng.int(60))).to('int64');
         return { x: images.indexSelect(0, idx), y: targets.indexSelect(0, idx) };
       }, { steps: 100 });
@@ -52,7 +53,7 @@ for (const metric of ['l2', 'gaussianKL'] as const) {
 
 test('adaptive DeepInversion: the competition term is used and the BN loss still falls', () => {
   const student = makeModel('resnet8');
-  fitDistiller(createDistiller('kd', { student, teachers: [teacher], numClasses: 10, imgSize: 28, inChans: 1 }), batcher(d, 32, 5), { steps: 40 });
+  fit(createDistiller('kd', { student, teachers: [teacher], numClasses: 10, imgSize: 28, inChans: 1 }), batcher(d, 32, 5), { steps: 40 });
   const adi: number[] = [];
   const { history } = synthesizeImages(teacher, {
     ...DEEPINVERSION_CIFAR_DEFAULTS, batchSize: 40, numClasses: 10, shape: [1, 28, 28], iterations: 80, adiScale: 1, tvL2: 1e-3,
@@ -72,7 +73,7 @@ test('active mixup with a black-box teacher', () => {
     queryTeacher: query, images, makeStudent: () => makeModel('resnet8'), stages: 1, queriesPerStage: 100, maxPairs: 600,
     train: (s, xs, soft) => {
       const rng = new Rng(trained++);
-      const hist = fitDistiller(new SoftTargetStudent(s), () => {
+      const hist = fit(new SoftTargetStudent(s), () => {
         const idx = fromTypedArray(Int32Array.from({ length: 32 }, () => rng.int(xs.shape[0]))).to('int64');
         return { x: xs.indexSelect(0, idx), y: idx, soft: soft.indexSelect(0, idx) };
       }, { steps: 60 });

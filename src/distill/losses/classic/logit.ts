@@ -2,15 +2,9 @@
 // explicit reduction, label smoothing, Tf-KD (virtual teacher), CS-KD, BSS's soft cross-entropy.
 import { Tensor, F } from '../../../tensor';
 
-/** How a KL divergence over [B, K] is reduced: 'batchmean' = sum/B (correct), 'mean' = sum/(B·K)
- *  (legacy nn.KLDivLoss() default, which Tf-KD and TAKD weights assume), 'sum'. */
-export type KlReduction = 'batchmean' | 'mean' | 'sum';
-
-/** Hinton KD: T² · KL(softmax(z_t/T) ‖ softmax(z_s/T)) with the given reduction (default batchmean). */
-export function hintonKd(student: Tensor, teacher: Tensor, temperature: number, reduction: KlReduction = 'batchmean'): Tensor {
-  const T = temperature;
-  return F.kl_div(F.log_softmax(student.div(T), 1), F.softmax(teacher.div(T), 1), { reduction }).mul(T * T);
-}
+// Hinton KD lives with the shared losses (losses/common.ts); re-exported for the classic methods.
+import { hintonKd, type KlReduction } from '../common';
+export { hintonKd, type KlReduction };
 
 /** Label-smoothed cross-entropy. 'overAll' (Szegedy): q = (1-ε)·onehot + ε/K;
  *  'overOthers' (Tf-KD code): target 1-ε, every other class ε/(K-1). Summed over classes, mean over the batch. */

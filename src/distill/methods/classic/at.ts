@@ -5,7 +5,7 @@ import { classificationLoss } from '../../losses/common';
 import { atLoss } from '../../losses/classic';
 import { Tensor } from '../../../tensor';
 import type { Classifier } from '../../../models/registry';
-import { classifierTeacher, selectStages, stageSpec, tapRun, teacherForward, TapSpec } from './_common';
+import { classifierTeacher, selectStages, stageSpec, tapFeatures, teacherForward, TapSpec } from './_common';
 
 export class AttentionTransfer extends Distiller {
   readonly method = 'at';
@@ -20,7 +20,7 @@ export class AttentionTransfer extends Distiller {
     this.tSpecs = ts.slice(ts.length - n).map((s) => stageSpec(s));
   }
   trainStep(b: DistillBatch): TrainOutput {
-    const { result: logits, feats } = tapRun(this.student, this.sSpecs, () => this.student.call(b.x) as Tensor);
+    const { result: logits, feats } = tapFeatures(this.student, this.sSpecs, () => this.student.call(b.x) as Tensor);
     const t = teacherForward(this.teacher, this.tSpecs, b.x);
     const scale = this.o.form === 'paper' ? this.o.beta / 2 : this.o.beta;
     const at = feats.map((f, i) => atLoss(f, t.feats[i], this.o.p, this.o.form)).reduce((a, c) => a.add(c)).mul(scale);

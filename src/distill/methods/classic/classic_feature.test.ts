@@ -4,8 +4,8 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import '../../index';
 import { createDistiller } from '../../registry';
-import { loadData, batcher, makeModel, trainTeacher, firstLast } from './testkit';
-import { fitDistiller, accuracy } from './_common';
+import { loadData, batcher, makeModel, trainTeacher, firstLast } from '../../../train/testkit';
+import { fit, accuracy } from '../../../train/fit';
 import type { CRD } from './crd';
 
 const d = loadData();
@@ -29,7 +29,7 @@ for (const [name, opts, skip] of cases) {
   test(`${name} ${JSON.stringify(opts)}`, () => {
     const dist = createDistiller(name, ctx(), opts);
     if (name === 'crd' && opts.memory === 'bank') (dist as CRD).setLabels(d.labels);
-    const hist = fitDistiller(dist, batcher(d, 32, 2), { steps: STEPS, lr: 0.05 });
+    const hist = fit(dist, batcher(d, 32, 2), { steps: STEPS, lr: 0.05 });
     dist.eval();
     const acc = accuracy((x) => dist.predict(x), d.xTest, d.yTest);
     assert.ok(acc > 0.3, `${name}: student accuracy ${acc} (teacher ${teacherAcc})`);

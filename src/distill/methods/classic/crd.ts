@@ -11,7 +11,7 @@ import { Module } from '../../../nn/module';
 import { Linear } from '../../../nn/layers';
 import type { Classifier } from '../../../models/registry';
 import { Rng } from '../../../util/rng';
-import { classifierTeacher, penultimateSpec, tapRun, teacherForward, probeShapes, TapSpec } from './_common';
+import { classifierTeacher, penultimateSpec, tapFeatures, teacherForward, probeShapes, TapSpec } from './_common';
 
 export class Embed extends Module {
   readonly linear: Linear;
@@ -73,7 +73,7 @@ export class CRD extends Distiller {
     return fromTypedArray(out, [indices.length, K + 1]).to('int64');
   }
   trainStep(b: DistillBatch): TrainOutput {
-    const { result: logits, feats: [fs] } = tapRun(this.student, [this.sSpec], () => this.student.call(b.x) as Tensor);
+    const { result: logits, feats: [fs] } = tapFeatures(this.student, [this.sSpec], () => this.student.call(b.x) as Tensor);
     const t = teacherForward(this.teacher, [this.tSpec], b.x);
     const vS = this.embedS.call(fs), vT = this.embedT.call(t.feats[0]);
     const B = vS.shape[0], D = this.o.featDim, tau = this.o.nceT;

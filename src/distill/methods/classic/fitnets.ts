@@ -9,7 +9,7 @@ import { Conv2d, BatchNorm2d } from '../../../nn/layers';
 import { kaimingUniform_, uniform_ } from '../../../nn/init';
 import { empty } from '../../../tensor';
 import type { Classifier } from '../../../models/registry';
-import { classifierTeacher, selectStages, stageSpec, tapRun, teacherForward, probeShapes, TapSpec } from './_common';
+import { classifierTeacher, selectStages, stageSpec, tapFeatures, teacherForward, probeShapes, TapSpec } from './_common';
 
 /** torch.nn.ConvTranspose2d (weight [in, out, k, k]) with PyTorch's default init. */
 export class ConvTranspose2d extends Module {
@@ -59,7 +59,7 @@ export class FitNets extends Distiller {
     this.regressor = this.module('regressor', new ConvReg(s, t));
   }
   trainStep(b: DistillBatch, ctx: { step: number }): TrainOutput {
-    const { result: logits, feats: [fs] } = tapRun(this.student, [this.sSpec], () => this.student.call(b.x) as Tensor);
+    const { result: logits, feats: [fs] } = tapFeatures(this.student, [this.sSpec], () => this.student.call(b.x) as Tensor);
     const t = teacherForward(this.teacher, [this.tSpec], b.x);
     const hint = F.mse_loss(this.regressor.call(fs), t.feats[0]).mul(this.o.hintWeight);
     // two-stage (paper): the first hintSteps steps train on the hint alone

@@ -6,7 +6,7 @@ import { classificationLoss } from '../../losses/common';
 import { fspLoss, hintonKd } from '../../losses/classic';
 import { Tensor } from '../../../tensor';
 import type { Classifier } from '../../../models/registry';
-import { classifierTeacher, stageSpec, tapRun, teacherForward, TapSpec } from './_common';
+import { classifierTeacher, stageSpec, tapFeatures, teacherForward, TapSpec } from './_common';
 
 export class FSP extends Distiller {
   readonly method = 'fsp';
@@ -22,7 +22,7 @@ export class FSP extends Distiller {
     this.sSpecs = ss.map((s) => stageSpec(s)); this.tSpecs = ts.map((s) => stageSpec(s));
   }
   trainStep(b: DistillBatch, ctx: { step: number; epoch: number }): TrainOutput {
-    const { result: logits, feats } = tapRun(this.student, this.sSpecs, () => this.student.call(b.x) as Tensor);
+    const { result: logits, feats } = tapFeatures(this.student, this.sSpecs, () => this.student.call(b.x) as Tensor);
     const t = teacherForward(this.teacher, this.tSpecs, b.x);
     if (this.o.initSteps != null ? ctx.step < this.o.initSteps : ctx.epoch < this.o.initEpochs) return { logits, terms: { fsp: fspLoss(feats, t.feats).mul(this.o.beta) } };
     const terms: Record<string, Tensor> = { ce: classificationLoss(logits, b.y, b.soft).mul(this.o.ceWeight) };

@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import '../../index';
 import { createDistiller } from '../../registry';
-import { loadData, batcher, makeModel, trainTeacher, firstLast, tidy } from './testkit';
-import { fitDistiller, accuracy } from './_common';
+import { loadData, batcher, makeModel, trainTeacher, firstLast, tidy } from '../../../train/testkit';
+import { fit, accuracy } from '../../../train/fit';
 import { ifkdLayerWeights, InformationFlowKD } from './ifkd';
 
 const d = loadData();
@@ -47,7 +47,7 @@ test('ifkd trains a resnet8 student', () => {
   const run = (opts: Record<string, unknown>) => {
     const dist = createDistiller('ifkd', ctx(), opts) as InformationFlowKD;
     dist.divergenceLog = [];
-    const hist = fitDistiller(dist, batcher(d, 32, 2), { steps: 150, lr: 0.05, stepsPerEpoch: 30 });
+    const hist = fit(dist, batcher(d, 32, 2), { steps: 150, lr: 0.05, stepsPerEpoch: 30 });
     dist.eval();
     const log = dist.divergenceLog;
     return {

@@ -16,7 +16,7 @@ import { classificationLoss } from '../../losses/common';
 import { pktGeneral, PktKernel, PktDivergence } from '../../losses/classic';
 import { Tensor, F } from '../../../tensor';
 import type { Classifier } from '../../../models/registry';
-import { classifierTeacher, penultimateSpec, selectStages, stageSpec, tapRun, teacherForward, TapSpec } from './_common';
+import { classifierTeacher, penultimateSpec, selectStages, stageSpec, tapFeatures, teacherForward, TapSpec } from './_common';
 
 export interface IfkdOptions {
   beta: number; ceWeight: number; kernel: PktKernel; divergence: PktDivergence;
@@ -58,7 +58,7 @@ export class InformationFlowKD extends Distiller {
     return f.shape.length === 4 ? F.adaptive_avg_pool2d(f, this.o.pool).flatten(1) : f.reshape(f.shape[0], -1);
   }
   trainStep(b: DistillBatch, ctx: StepContext): TrainOutput {
-    const { result: logits, feats } = tapRun(this.student, this.sSpecs, () => this.student.call(b.x) as Tensor);
+    const { result: logits, feats } = tapFeatures(this.student, this.sSpecs, () => this.student.call(b.x) as Tensor);
     const t = teacherForward(this.teacher, this.tSpecs, b.x);
     const ds = feats.map((f, i) => pktGeneral(this.flat(f), this.flat(t.feats[i]), this.o.kernel, this.o.divergence));
     this.divergenceLog?.push(ds.map((d) => d.item()));

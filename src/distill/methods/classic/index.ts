@@ -17,5 +17,3 @@ import './kdcl';
 import './takd';
 import './bss';
 export { pairedClassBatches } from './cs_kd';
-export { takdChain } from './takd';
-export { fitDistiller, accuracy, tapRun } from './_common';

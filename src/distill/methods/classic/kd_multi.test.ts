@@ -6,7 +6,7 @@ import '../../index';
 import { createDistiller } from '../../registry';
 import { hintonKd } from '../../losses/classic';
 import { randn, randint, manualSeed, tidy } from '../../../tensor';
-import { makeModel } from './testkit';
+import { makeModel } from '../../../train/testkit';
 
 test('kd with two teachers: KD term = kdWeight · mean of the per-teacher T²·KL terms', () => tidy(() => {
   manualSeed(4);

@@ -1,5 +1,5 @@
 // Overhaul of feature distillation (Heo et al. ICCV 2019; clovaai/overhaul-distillation). Taps the pre-ReLU
-// stage outputs (CnnStageInfo.preact; falls back to the stage output where a model has none),
+// stage outputs (StageInfo.preact; falls back to the stage output where a model has none),
 // connectors Conv1×1+BN, margins from the teacher BN before each tapped tensor, partial L2 summed,
 // stage i of n weighted 1/2^(n-i-1), total CE + weight·Σ/B (weight 1e-3 CIFAR, 1e-4 ImageNet).
 import { Distiller, DistillBatch, TrainOutput, Teacher } from '../../distiller';
@@ -7,15 +7,15 @@ import { registerMethod } from '../../registry';
 import { classificationLoss } from '../../losses/common';
 import { overhaulLoss, overhaulMargin } from '../../losses/classic';
 import { Tensor, noGrad } from '../../../tensor';
-import { Module } from '../../../nn/module';
+import { Module, StageInfo } from '../../../nn/module';
 import { Conv2d, BatchNorm2d, Sequential } from '../../../nn/layers';
 import type { Classifier } from '../../../models/registry';
-import { classifierTeacher, selectStages, stageSpec, tapRun, probeShapes, TapSpec, StageTap } from './_common';
+import { classifierTeacher, selectStages, stageSpec, tapFeatures, probeShapes, TapSpec } from './_common';
 import { matchSpatial } from '../../losses/classic/at';
 
 /** The BN whose affine parameters model the tapped pre-ReLU tensor: the tap itself if it is a BN
  *  (WRN), else the last BN inside the stage (ResNet: the last block's bn2/bn3). */
-function marginBn(model: Module, s: StageTap): BatchNorm2d {
+function marginBn(model: Module, s: StageInfo): BatchNorm2d {
   if (s.preact) { const m = model.getSubmodule(s.preact); if (m instanceof BatchNorm2d) return m; }
   let last: BatchNorm2d | null = null;
   for (const [, m] of model.getSubmodule(s.name).namedModules()) if (m instanceof BatchNorm2d) last = m;
@@ -57,8 +57,8 @@ export class OFD extends Distiller {
     return this;
   }
   trainStep(b: DistillBatch): TrainOutput {
-    const { result: logits, feats } = tapRun(this.student, this.sSpecs, () => this.student.call(b.x) as Tensor);
-    const tf = noGrad(() => tapRun(this.teacher, this.tSpecs, () => this.teacher.call(b.x)).feats.map((f) => f.detach()));
+    const { result: logits, feats } = tapFeatures(this.student, this.sSpecs, () => this.student.call(b.x) as Tensor);
+    const tf = noGrad(() => tapFeatures(this.teacher, this.tSpecs, () => this.teacher.call(b.x)).feats.map((f) => f.detach()));
     const n = feats.length, B = b.x.shape[0];
     let total: Tensor | null = null;
     feats.forEach((f, i) => {

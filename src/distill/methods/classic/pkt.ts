@@ -5,7 +5,7 @@ import { classificationLoss } from '../../losses/common';
 import { pktLoss, pktGeneral, PktKernel, PktDivergence } from '../../losses/classic';
 import { Tensor } from '../../../tensor';
 import type { Classifier } from '../../../models/registry';
-import { classifierTeacher, penultimateSpec, tapRun, teacherForward, TapSpec } from './_common';
+import { classifierTeacher, penultimateSpec, tapFeatures, teacherForward, TapSpec } from './_common';
 
 export class PKT extends Distiller {
   readonly method = 'pkt';
@@ -17,7 +17,7 @@ export class PKT extends Distiller {
     this.sSpec = penultimateSpec(student); this.tSpec = penultimateSpec(this.teacher);
   }
   trainStep(b: DistillBatch): TrainOutput {
-    const { result: logits, feats: [fs] } = tapRun(this.student, [this.sSpec], () => this.student.call(b.x) as Tensor);
+    const { result: logits, feats: [fs] } = tapFeatures(this.student, [this.sSpec], () => this.student.call(b.x) as Tensor);
     const t = teacherForward(this.teacher, [this.tSpec], b.x);
     const l = this.o.kernel === 'repdistiller' ? pktLoss(fs, t.feats[0]) : pktGeneral(fs, t.feats[0], this.o.kernel, this.o.divergence);
     return { logits, terms: { ce: classificationLoss(logits, b.y, b.soft).mul(this.o.ceWeight), pkt: l.mul(this.o.beta) } };

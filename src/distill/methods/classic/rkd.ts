@@ -5,7 +5,7 @@ import { classificationLoss } from '../../losses/common';
 import { rkdTerms } from '../../losses/classic';
 import { Tensor } from '../../../tensor';
 import type { Classifier } from '../../../models/registry';
-import { classifierTeacher, penultimateSpec, tapRun, teacherForward, TapSpec } from './_common';
+import { classifierTeacher, penultimateSpec, tapFeatures, teacherForward, TapSpec } from './_common';
 
 export class RelationalKD extends Distiller {
   readonly method = 'rkd';
@@ -17,7 +17,7 @@ export class RelationalKD extends Distiller {
     this.sSpec = penultimateSpec(student); this.tSpec = penultimateSpec(this.teacher);
   }
   trainStep(b: DistillBatch): TrainOutput {
-    const { result: logits, feats: [fs] } = tapRun(this.student, [this.sSpec], () => this.student.call(b.x) as Tensor);
+    const { result: logits, feats: [fs] } = tapFeatures(this.student, [this.sSpec], () => this.student.call(b.x) as Tensor);
     const t = teacherForward(this.teacher, [this.tSpec], b.x);
     const { distance, angle } = rkdTerms(fs, t.feats[0]);
     return {

@@ -5,7 +5,7 @@ import { classificationLoss } from '../../losses/common';
 import { spLoss } from '../../losses/classic';
 import { Tensor } from '../../../tensor';
 import type { Classifier } from '../../../models/registry';
-import { classifierTeacher, selectStages, stageSpec, tapRun, teacherForward, TapSpec } from './_common';
+import { classifierTeacher, selectStages, stageSpec, tapFeatures, teacherForward, TapSpec } from './_common';
 
 export class SimilarityPreserving extends Distiller {
   readonly method = 'sp';
@@ -18,7 +18,7 @@ export class SimilarityPreserving extends Distiller {
     this.tSpecs = selectStages(this.teacher, o.layers).map((s) => stageSpec(s));
   }
   trainStep(b: DistillBatch): TrainOutput {
-    const { result: logits, feats } = tapRun(this.student, this.sSpecs, () => this.student.call(b.x) as Tensor);
+    const { result: logits, feats } = tapFeatures(this.student, this.sSpecs, () => this.student.call(b.x) as Tensor);
     const t = teacherForward(this.teacher, this.tSpecs, b.x);
     const sp = feats.map((f, i) => spLoss(f, t.feats[i])).reduce((a, c) => a.add(c)).mul(this.o.beta);
     return { logits, terms: { ce: classificationLoss(logits, b.y, b.soft).mul(this.o.ceWeight), sp } };

@@ -1,5 +1,6 @@
-// TAKD (Mirzadeh et al. AAAI 2020; imirzadeh/Teacher-Assistant-Knowledge-Distillation): every hop is Hinton KD with TAKD's loss
-// (1-λ)·CE + λ·T²·KL with the legacy /(B·K) reduction; takdChain trains teacher → assistant(s) → student.
+// TAKD (Mirzadeh et al. AAAI 2020; imirzadeh/Teacher-Assistant-Knowledge-Distillation): every hop is Hinton KD
+// with TAKD's loss (1-λ)·CE + λ·T²·KL with the legacy /(B·K) reduction; the chain teacher → assistant(s) →
+// student is takdChain in src/train/schemes.ts.
 import { Distiller, DistillBatch, TrainOutput, Teacher, teacherLogits } from '../../distiller';
 import { registerMethod } from '../../registry';
 import { hintonKd, KlReduction } from '../../losses/classic';
@@ -19,28 +20,10 @@ export class TAKDHop extends Distiller {
 
 registerMethod({
   name: 'takd',
-  summary: 'one TAKD hop: (1−λ)·CE + λ·T²·KL_mean (/(B·K), as the official code); chain hops with takdChain',
+  summary: 'one TAKD hop: (1−λ)·CE + λ·T²·KL_mean (/(B·K), as the official code); chain hops with takdChain (train/schemes)',
   teachers: [1, 1],
   // no fixed default in the paper (NNI search per hop); these are mid-range values of its search space
   defaults: { lambda: 0.5, temperature: 5, reduction: 'mean' },
   validate: (o) => ({ ...o, reduction: checkReduction(o.reduction, 'takd') }),
   create: (ctx, o) => new TAKDHop(ctx.student, ctx.teachers[0], o as any),
 });
-
-export interface TakdHopConfig { model: Classifier; lambda: number; temperature: number; reduction?: KlReduction }
-
-/** Trains each hop from the previous (frozen) model: teacher → hops[0] → hops[1] → …; `train`
- *  runs the caller's loop on a distiller. Returns the trained models, the last being the student. */
-export function takdChain(teacher: Teacher, hops: TakdHopConfig[], train: (d: Distiller, hop: number) => void): Classifier[] {
-  const out: Classifier[] = [];
-  let t: Teacher = teacher;
-  hops.forEach((h, i) => {
-    const d = new TAKDHop(h.model, t, { lambda: h.lambda, temperature: h.temperature, reduction: h.reduction ?? 'mean' });
-    train(d, i);
-    h.model.eval();
-    out.push(h.model);
-    t = h.model;
-  });
-  for (const m of out) { m.train(); m.requiresGrad_(true); }
-  return out;
-}

@@ -3,9 +3,9 @@
 // wide margin and every named loss term must fall.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadData, batcher, trainTeacher, firstLast, makeModel } from '../classic/testkit';
+import { loadData, batcher, trainTeacher, firstLast, makeModel } from '../../../train/testkit';
 import { CrossEntropyOnly } from '../ce';
-import { fitDistiller, accuracy } from '../classic/_common';
+import { fit, accuracy } from '../../../train/fit';
 import { createDistiller } from '../../registry';
 import { createModel, Classifier } from '../../../models/registry';
 import { Module } from '../../../nn/module';
@@ -25,7 +25,7 @@ test('teachers: a CNN and an involution network learn the subset', () => {
   // Co-advise test needs its logits as a signal, not its accuracy.
   // At SGD lr 0.05 (trainTeacher's) it diverges to non-finite logits on this subset; 0.02 is stable.
   inn = makeModel('rednet26');
-  fitDistiller(new CrossEntropyOnly(inn), batcher(data, 32, 99), { steps: 40, lr: 0.02 });
+  fit(new CrossEntropyOnly(inn), batcher(data, 32, 99), { steps: 40, lr: 0.02 });
   inn.eval();
   const innAcc = accuracy((x) => inn.call(x), data.xTest, data.yTest);
   cnn = c.teacher;
@@ -36,7 +36,7 @@ test('teachers: a CNN and an involution network learn the subset', () => {
 
 function check(method: string, student: Classifier, teachers: Classifier[], options: Record<string, unknown>, steps = 150, minAcc = 0.3): void {
   const d = createDistiller(method, { student, teachers, numClasses: 10, imgSize: 32, inChans: 1 }, options);
-  const hist = fitDistiller(d, batcher(data, 32, 7), { steps, lr: 1e-3, optimizer: 'adamw', weightDecay: 0.05 });
+  const hist = fit(d, batcher(data, 32, 7), { steps, lr: 1e-3, optimizer: 'adamw', weightDecay: 0.05 });
   const acc = accuracy((x) => d.predict(x), data.xTest, data.yTest);
   assert.ok(acc > minAcc, `${method}: student accuracy ${acc} (chance 0.1)`);
   for (const [term, v] of Object.entries(hist)) {

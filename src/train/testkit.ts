@@ -1,14 +1,15 @@
 // Test support (not a test file): a Fashion-MNIST subset as tensors and a small pre-trained teacher,
-// shared by the classic-method tests so each file trains its teacher once.
-import { Tensor, tidy, keep, fromTypedArray, manualSeed, setNumThreads } from '../../../tensor';
-import { loadFashionMnist, stratifiedSubset, gatherBatch } from '../../../data';
-import { imagesToTensor, labelsToTensor, FMNIST_NORM } from '../../../data/batch';
-import { createModel, Classifier } from '../../../models/registry';
-import '../../../models';
-import { CrossEntropyOnly } from '../ce';
-import { fitDistiller, accuracy } from './_common';
-import type { DistillBatch } from '../../distiller';
-import { Rng } from '../../../util/rng';
+// shared by the method tests so each file trains its teacher once. It lives in train/ because it
+// trains (train/fit.ts); the methods table batches through it too.
+import { Tensor, tidy, keep, fromTypedArray, manualSeed, setNumThreads } from '../tensor';
+import { loadFashionMnist, stratifiedSubset, gatherBatch } from '../data';
+import { imagesToTensor, labelsToTensor, FMNIST_NORM } from '../data/batch';
+import { createModel, Classifier } from '../models/registry';
+import '../models';
+import { CrossEntropyOnly } from '../distill/methods/ce';
+import { fit, accuracy } from './fit';
+import type { DistillBatch } from '../distill/distiller';
+import { Rng } from '../util/rng';
 
 export interface Data { x: Tensor; y: Tensor; labels: Int32Array; xTest: Tensor; yTest: Tensor }
 
@@ -46,7 +47,7 @@ export function makeModel(name: string): Classifier {
 /** A teacher trained with CE for `steps` steps; returns it in eval mode with its test accuracy. */
 export function trainTeacher(d: Data, name = 'resnet14', steps = 150, lr = 0.05): { teacher: Classifier; acc: number } {
   const teacher = makeModel(name);
-  fitDistiller(new CrossEntropyOnly(teacher), batcher(d, 32, 99), { steps, lr });
+  fit(new CrossEntropyOnly(teacher), batcher(d, 32, 99), { steps, lr });
   teacher.eval();
   return { teacher, acc: accuracy((x) => teacher.call(x), d.xTest, d.yTest) };
 }

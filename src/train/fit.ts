@@ -1,0 +1,202 @@
+// The one training step and the one evaluation. train() drives them from a config; the methods
+// table, the multi-stage schemes (train/schemes.ts) and the tests drive them through fit(), a
+// fixed-step loop over a batch function. Both go through Stepper, so the forward under autocast,
+// the sum of the named loss terms, gradient accumulation, the non-finite checks, clipping, the
+// optimizer step and the EMA update are written once.
+import { Tensor, tidy, noGrad, autocast } from '../tensor';
+import type { Distiller, DistillBatch, StepContext } from '../distill/distiller';
+import { SGD, AdamW, clipGradNorm, nonFiniteGrads, ModelEma } from '../optim';
+import type { Optimizer } from '../optim/optimizer';
+import { EvalAccumulator } from './metrics';
+
+export class NonFiniteError extends Error {
+  constructor(msg: string) { super(msg); this.name = 'NonFiniteError'; }
+}
+
+export interface AmpOptions { enabled: boolean; device: 'cpu' | 'cuda'; dtype: 'bfloat16' }
+
+export interface StepperOptions {
+  /** micro-batches per optimizer step (the loss of each is divided by it) */
+  accumulate?: number;
+  /** max global gradient norm (0 or absent: no clipping) */
+  clipGrad?: number;
+  /** a non-finite loss term or gradient: throw NonFiniteError ('stop') or skip the step ('skip') */
+  onNonFinite?: 'stop' | 'skip';
+  amp?: AmpOptions;
+  /** batches are moved here before the forward */
+  device?: string;
+  /** sets the learning rate before each optimizer step; returns it */
+  lr?: (optimizer: Optimizer<any>, ctx: StepContext) => number;
+  ema?: ModelEma | null;
+  /** test hook: multiply the first loss term by NaN at this step */
+  injectNanAtStep?: number;
+  log?: (line: string) => void;
+}
+
+/** What one micro-batch did: still accumulating, skipped (non-finite), or completed an optimizer step. */
+export type StepResult =
+  | { kind: 'accumulating'; terms: Record<string, number> }
+  | { kind: 'skipped'; reason: string }
+  | { kind: 'stepped'; terms: Record<string, number>; loss: number; lr: number };
+
+export class Stepper {
+  private micro = 0;
+  private readonly named: [string, Tensor][];
+  private readonly o: Required<Pick<StepperOptions, 'accumulate' | 'clipGrad' | 'onNonFinite' | 'device'>> & StepperOptions;
+
+  constructor(readonly distiller: Distiller, readonly optimizer: Optimizer<any>, o: StepperOptions = {}) {
+    this.o = { accumulate: 1, clipGrad: 0, onNonFinite: 'stop', device: 'cpu', ...o };
+    this.named = [...distiller.namedParameters()].filter(([, p]) => p.requiresGrad);
+  }
+
+  /** Forward, loss and backward of one micro-batch; every `accumulate`-th one also steps the optimizer.
+   *  The batch's tensors stay the caller's. */
+  step(b: DistillBatch, ctx: StepContext): StepResult {
+    const o = this.o;
+    // Forward and loss in their own scope: once it closes, the only references to the
+    // activations are autograd's, so backward frees each as soon as it is used.
+    const r = tidy(() => {
+      const onDev = (t?: Tensor) => (t && o.device !== 'cpu' ? t.to({ device: o.device }) : t);
+      const batch = { x: onDev(b.x)!, y: onDev(b.y)!, soft: onDev(b.soft), indices: b.indices };
+      // forward and loss under autocast when precision is bf16; backward outside it
+      const out = o.amp ? autocast(() => this.distiller.trainStep(batch, ctx), o.amp) : this.distiller.trainStep(batch, ctx);
+      if (o.injectNanAtStep === ctx.step) {
+        const k = Object.keys(out.terms)[0];
+        out.terms[k] = out.terms[k].mul(NaN);
+      }
+      const vals: Record<string, number> = {};
+      let total: Tensor | null = null;
+      for (const [k, t] of Object.entries(out.terms)) {
+        vals[k] = t.item();
+        total = total ? total.add(t) : t;
+      }
+      const bad = Object.entries(vals).find(([, v]) => !Number.isFinite(v));
+      return { vals, bad, total: bad ? undefined : total!.div(o.accumulate) };
+    });
+    if (r.total) {
+      r.total.backward();
+      r.total.dispose();
+    }
+    this.micro++;
+    const where = `step ${ctx.step} (epoch ${ctx.epoch + 1})`;
+    if (r.bad) return this.skip(`non-finite loss at ${where}: term '${r.bad[0]}' = ${r.bad[1]}`);
+    if (this.micro < o.accumulate) return { kind: 'accumulating', terms: r.vals };
+    this.micro = 0;
+    const badGrads = nonFiniteGrads(this.named.map(([name, tensor]) => ({ name, tensor })));
+    if (badGrads.length) {
+      return this.skip(`non-finite gradients at ${where} in ${badGrads.slice(0, 5).join(', ')}${badGrads.length > 5 ? ` and ${badGrads.length - 5} more` : ''}`);
+    }
+    if (o.clipGrad) clipGradNorm(this.named.map(([, p]) => p), o.clipGrad);
+    const lr = o.lr ? o.lr(this.optimizer, ctx) : this.optimizer.paramGroups[0].lr;
+    this.optimizer.step();
+    this.optimizer.zeroGrad();
+    o.ema?.update(this.distiller.student, ctx.step);
+    return { kind: 'stepped', terms: r.vals, loss: Object.values(r.vals).reduce((a, v) => a + v, 0), lr };
+  }
+
+  /** Starts a new accumulation window (train() does at each epoch, as the loader restarts). */
+  restartWindow(): void { this.micro = 0; }
+
+  private skip(msg: string): StepResult {
+    if (this.o.onNonFinite === 'stop') throw new NonFiniteError(msg);
+    this.o.log?.(`${msg}; skipping the step`);
+    this.optimizer.zeroGrad();
+    this.micro = 0;
+    return { kind: 'skipped', reason: msg };
+  }
+}
+
+// ---- a fixed-step loop over a batch function (methods table, schemes, tests) -------------------
+export interface FitOptions {
+  steps: number;
+  lr?: number;
+  momentum?: number;
+  weightDecay?: number;
+  stepsPerEpoch?: number;
+  totalEpochs?: number;
+  /** 'sgd' (default, momentum 0.9) or 'adamw' (for transformer students) */
+  optimizer?: 'sgd' | 'adamw';
+  /** 'constant' (default) or 'cosine' (lr·½(1+cos(π·step/steps))) */
+  schedule?: 'constant' | 'cosine';
+  /** called after every step with the term values */
+  onStep?: (step: number, terms: Record<string, number>) => void;
+}
+
+/** Trains the distiller's parameters for `steps` steps on `nextBatch(step)` (SGD momentum 0.9,
+ *  wd 5e-4, lr 0.05 unless told otherwise); returns each term's per-step values. */
+export function fit(d: Distiller, nextBatch: (step: number) => DistillBatch, o: FitOptions): Record<string, number[]> {
+  const opt: Optimizer<any> = o.optimizer === 'adamw'
+    ? new AdamW(d, { lr: o.lr ?? 1e-3, weightDecay: o.weightDecay ?? 0.05 })
+    : new SGD(d, { lr: o.lr ?? 0.05, momentum: o.momentum ?? 0.9, weightDecay: o.weightDecay ?? 5e-4 });
+  const lr0 = opt.paramGroups.map((g) => g.lr);
+  const lr = (op: Optimizer<any>, ctx: StepContext) => {
+    if (o.schedule === 'cosine') op.paramGroups.forEach((g, i) => { g.lr = lr0[i] * 0.5 * (1 + Math.cos(Math.PI * ctx.step / o.steps)); });
+    return op.paramGroups[0].lr;
+  };
+  const stepper = new Stepper(d, opt, { lr });
+  const hist: Record<string, number[]> = {};
+  const spe = o.stepsPerEpoch ?? 10;
+  d.train();
+  opt.zeroGrad();
+  try {
+    for (let step = 0; step < o.steps; step++) {
+      const ctx: StepContext = { step, epoch: Math.floor(step / spe), totalEpochs: o.totalEpochs ?? Math.ceil(o.steps / spe), stepsPerEpoch: spe };
+      const r = tidy(() => stepper.step(nextBatch(step), ctx));
+      if (r.kind !== 'stepped') throw new Error(`fit: step ${step} did not complete (${r.kind})`);
+      for (const [k, v] of Object.entries(r.terms)) (hist[k] ??= []).push(v);
+      o.onStep?.(step, r.terms);
+    }
+  } finally {
+    opt.dispose?.();
+  }
+  return hist;
+}
+
+// ---- evaluation ------------------------------------------------------------------------------
+export interface EvalResult { top1: number; top5: number; loss: number; ece: number; n: number }
+
+/** A batch to evaluate: images and their labels; `y` (if any) is disposed with `x` when `dispose` is set. */
+export interface EvalBatch { x: Tensor; labels: ArrayLike<number>; y?: Tensor }
+
+type Predictor = ((x: Tensor) => Tensor) | { predict(x: Tensor): Tensor; train(m?: boolean): unknown; training: boolean };
+
+/** Top-1/top-5, NLL and expected calibration error of a model (its predict(), in eval mode) or a
+ *  logits function over batches. The classes count comes from the logits when not given. */
+export function evaluate(model: Predictor, batches: Iterable<EvalBatch>, o: { numClasses?: number; device?: string; dispose?: boolean } = {}): EvalResult {
+  const device = o.device ?? 'cpu';
+  const predict = typeof model === 'function' ? model : (x: Tensor) => model.predict(x);
+  const was = typeof model === 'function' ? null : model.training;
+  if (typeof model !== 'function') model.train(false);
+  let acc: EvalAccumulator | null = o.numClasses ? new EvalAccumulator(o.numClasses) : null;
+  try {
+    for (const b of batches) {
+      tidy(() => noGrad(() => {
+        const logits = predict(device === 'cpu' ? b.x : b.x.to({ device })).to({ dtype: 'float32', device: 'cpu' });
+        acc ??= new EvalAccumulator(logits.shape[1]);
+        acc.add(logits.toTypedArray() as Float32Array, b.labels);
+      }));
+      if (o.dispose) { b.x.dispose(); b.y?.dispose(); }
+    }
+  } finally {
+    if (was !== null && typeof model !== 'function') model.train(was);
+  }
+  if (!acc) throw new Error('evaluate: no batches');
+  const r = acc.result();
+  return { top1: r.topk[1], top5: r.topk[5] ?? r.topk[1], loss: r.loss, ece: r.ece, n: r.n };
+}
+
+/** In-memory images [N, …] and labels [N] as evaluation batches of `batch` (views of the tensors). */
+export function* tensorBatches(x: Tensor, y: Tensor, batch = 256): Generator<EvalBatch> {
+  const n = x.shape[0];
+  const labels = y.to('int32').toTypedArray() as Int32Array;
+  for (let i = 0; i < n; i += batch) {
+    const m = Math.min(batch, n - i);
+    const xb = x.narrow(0, i, m);
+    try { yield { x: xb, labels: labels.subarray(i, i + m) }; } finally { xb.dispose(); }
+  }
+}
+
+/** Top-1 accuracy of a model or logits function on in-memory tensors (evaluate's top-1). */
+export function accuracy(model: Predictor, x: Tensor, y: Tensor, batch = 256): number {
+  return evaluate(model, tensorBatches(x, y, batch)).top1;
+}
