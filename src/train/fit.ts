@@ -188,7 +188,7 @@ export function evaluate(model: Predictor, batches: Iterable<EvalBatch>, o: { nu
 /** In-memory images [N, …] and labels [N] as evaluation batches of `batch` (views of the tensors). */
 export function* tensorBatches(x: Tensor, y: Tensor, batch = 256): Generator<EvalBatch> {
   const n = x.shape[0];
-  const labels = y.to('int32').toTypedArray() as Int32Array;
+  const labels = tidy(() => y.to('int32').toTypedArray() as Int32Array);
   for (let i = 0; i < n; i += batch) {
     const m = Math.min(batch, n - i);
     const xb = x.narrow(0, i, m);
