@@ -59,11 +59,31 @@ export function methodOptionDocs(name: string): OptionDoc[] {
   return describeOptions(methodEntry(name).options);
 }
 
+/** A problem with one option: its path inside the options and what is wrong. */
+export interface OptionIssue { path: (string | number)[]; message: string; /** unknown keys, where that is the issue */ keys?: string[] }
+
+/** Checks `options` against the method's schema: the parsed options, or one issue per bad key
+ *  (unknown keys with a "did you mean" from the schema's own keys). */
+export function checkMethodOptions(name: string, options: unknown): { ok: true; value: unknown } | { ok: false; issues: OptionIssue[] } {
+  const schema = methodEntry(name).options;
+  const r = schema.safeParse(options);
+  if (r.success) return { ok: true, value: r.data };
+  const known = describeOptions(schema).map((d) => d.key);
+  return {
+    ok: false,
+    issues: r.error.issues.map((i) => {
+      if (i.code !== 'unrecognized_keys' || i.path.length) return { path: i.path, message: issueMessage(i) };
+      const hints = i.keys.map((k) => didYouMean(k, known)).filter((k): k is string => k !== null);
+      return { path: [], keys: i.keys, message: `${issueMessage(i)} for method '${name}'${hints.length ? ` (did you mean ${hints.map((k) => `'${k}'`).join(', ')}?)` : ''}; known: ${known.join(', ') || 'none'}` };
+    }),
+  };
+}
+
 /** Parses `options` with the method's schema; throws an Error naming each bad key. */
 export function parseMethodOptions(name: string, options: unknown = {}): unknown {
-  const r = methodEntry(name).options.safeParse(options);
-  if (r.success) return r.data;
-  throw new Error(r.error.issues.map((i) => `method '${name}': options.${issuePath(i.path)}: ${issueMessage(i)}`.replace('options.(top level)', 'options')).join('\n'));
+  const r = checkMethodOptions(name, options);
+  if (r.ok) return r.value;
+  throw new Error(r.issues.map((i) => `method '${name}': ${issuePath(['options', ...i.path])}: ${i.message}`).join('\n'));
 }
 
 export function createDistiller(name: string, ctx: MethodContext, options: unknown = {}): Distiller {
