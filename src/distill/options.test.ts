@@ -103,7 +103,7 @@ test('ranges: messages name what was expected; cross-key rules (ofa eps per stag
   assert.throws(() => parseMethodOptions('deit', { alpha: 1.5 }), /options\.alpha: expected a number in \[0, 1\]/);
   assert.throws(() => parseMethodOptions('ce', { labelSmoothing: 1 }), /options\.labelSmoothing: expected a number in \[0, 1\)/);
   assert.throws(() => parseMethodOptions('crd', { nceK: 10.5 }), /options\.nceK: expected integer, got float/);
-  assert.throws(() => parseMethodOptions('ifkd', { layers: [0.5] }), /options\.layers\.0: expected an integer stage index/);
+  assert.throws(() => parseMethodOptions('ifkd', { layers: [0.5] }), /options\.layers\.0: expected integer, got float/);
   assert.throws(() => parseMethodOptions('ofa', { stages: [1, 2], eps: [1, 1] }), /options\.eps: expected 1 value or 3/);
   assert.deepEqual((parseMethodOptions('ofa', { stages: [1, 2], eps: [1, 1, 1.5] }) as { eps: number[] }).eps, [1, 1, 1.5]);
   assert.throws(() => parseMethodOptions('coadvise', { weights: [1, 1] }), /options\.weights/);
