@@ -29,8 +29,12 @@ export function editDistance(a: string, b: string): number {
   return d[b.length];
 }
 
-/** The nearest of `known` to `name` when it is a plausible typo (at most a third of its letters off). */
+/** The nearest of `known` to `name` when it is a plausible typo (at most a third of its letters
+ *  off) or a shortening (`warmup` for `warmupEpochs`). */
 export function didYouMean(name: string, known: string[]): string | null {
+  const lower = name.toLowerCase();
+  const prefix = lower.length >= 3 ? known.filter((k) => k.toLowerCase().startsWith(lower)) : [];
+  if (prefix.length === 1) return prefix[0];
   let best: string | null = null, bd = Infinity;
   for (const k of known) { const dd = editDistance(name, k); if (dd < bd) { bd = dd; best = k; } }
   return best !== null && bd <= Math.max(1, Math.floor(name.length / 3)) ? best : null;
