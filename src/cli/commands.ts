@@ -9,6 +9,7 @@ import { evalCommand } from './eval';
 import { reportCommand } from './report';
 import { studyCommand } from './study';
 import { methodsTableCommand } from './methods_table';
+import { methodsCommand } from './methods';
 
 export interface Command {
   summary: string;
@@ -22,6 +23,7 @@ export const COMMANDS: Record<string, Command> = {
   eval: evalCommand,
   report: reportCommand,
   study: studyCommand,
+  methods: methodsCommand,
   'methods-table': methodsTableCommand,
   demo: demoCommand,
   conformance: conformanceCommand,

@@ -162,7 +162,7 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
     const cfg = applyOverrides(cfgRaw, opts.set ?? [], '--set') as Record<string, any>;
     if (jobs > 1) cfg.run.threads = Math.max(1, Math.floor(os.cpus().length / jobs));
     // paths in the study (data roots, weights) are relative to the study file
-    validateConfig(cfg, `${file} (${runName})`);
+    validateConfig(cfg, `${file} (${runName})`, opts.set ?? []);
     done++;
     const tag = `[study ${done}/${total}] ${runName}`;
     const summaryFile = path.join(runDir, 'summary.json');

@@ -3,7 +3,10 @@
 import * as fs from 'node:fs';
 import * as crypto from 'node:crypto';
 import YAML from 'yaml';
-import { z } from 'zod';
+import { z, ZodIssue } from 'zod';
+import { hasMethod, unknownMethodMessage, checkMethodOptions } from '../distill/registry';
+import { issueMessage, issuePath } from '../util/issues';
+import '../distill';
 
 const posNum = z.number({ invalid_type_error: 'expected a number' }).positive('expected a positive number');
 const nonNegNum = z.number({ invalid_type_error: 'expected a number' }).nonnegative('expected a number >= 0');
@@ -85,7 +88,12 @@ export const ConfigSchema = z.object({
   accumulate: posInt.default(1),
   clipGrad: posNum.nullable().default(null),
   ema: z.object({ decay: z.number().gt(0).lt(1) }).strict().nullable().default(null),
-  method: z.object({ name: z.string().default('ce'), options }).strict().default({}),
+  // the method's name and its options are checked against the method's own schema here, at load time
+  method: z.object({ name: z.string().default('ce'), options }).strict().superRefine((m, ctx) => {
+    if (!hasMethod(m.name)) { ctx.addIssue({ code: 'custom', path: ['name'], message: unknownMethodMessage(m.name) }); return; }
+    const r = checkMethodOptions(m.name, m.options);
+    if (!r.ok) for (const i of r.issues) ctx.addIssue({ code: 'custom', path: ['options', ...i.path], message: i.message, params: { keys: i.keys } });
+  }).default({}),
   numerics: z.object({
     onNonFinite: z.enum(['stop', 'skip']).default('stop'),
     /** testing hook: the loss of this (0-based) step becomes NaN */
@@ -135,24 +143,31 @@ export function applyOverrides(raw: any, sets: string[], source = '--set'): any 
   return out;
 }
 
-export function validateConfig(raw: unknown, source = '<config>'): Config {
+/** `sets`: the `--set` overrides that were applied; an issue at a key they set is blamed on them. */
+export function validateConfig(raw: unknown, source = '<config>', sets: string[] = []): Config {
   const r = ConfigSchema.safeParse(raw);
   if (r.success) return r.data;
-  const lines = r.error.issues.map((i) => {
-    const p = i.path.length ? i.path.join('.') : '(top level)';
-    let msg = i.message;
-    if (i.code === 'unrecognized_keys') msg = `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${k}'`).join(', ')}`;
-    if (i.code === 'invalid_type') msg = `expected ${i.expected}, got ${i.received === 'undefined' ? 'nothing (the key is required)' : i.received}`;
-    if (i.code === 'invalid_enum_value') msg = `expected one of ${i.options.map((o) => `'${o}'`).join(', ')}, got '${i.received}'`;
-    return `${source}: ${p}: ${msg}`;
-  });
+  const lines = r.error.issues.map((i) => `${blame(i, sets) ?? source}: ${issuePath(i.path)}: ${issueMessage(i)}`);
   throw new ConfigError(lines.join('\n'));
+}
+
+/** The `--set a.b=v` whose key is the issue's key or a section above it (unknown keys: the key itself). */
+function blame(i: ZodIssue, sets: string[]): string | null {
+  const at = i.path.join('.');
+  const unknown = i.code === 'unrecognized_keys' ? i.keys : i.code === 'custom' && Array.isArray(i.params?.keys) ? i.params.keys as string[] : null;
+  const keys = unknown ? unknown.map((k) => (at ? `${at}.${k}` : k)) : [at];
+  // the last --set of a key is the one that took effect
+  const s = [...sets].reverse().find((s) => {
+    const k = s.slice(0, s.indexOf('='));
+    return keys.some((q) => q === k || q.startsWith(k + '.'));
+  });
+  return s === undefined ? null : `--set ${s}`;
 }
 
 export function loadConfig(fileOrObject: string | unknown, sets: string[] = []): { config: Config; source: string } {
   const source = typeof fileOrObject === 'string' ? fileOrObject : '<config object>';
   const raw = typeof fileOrObject === 'string' ? readConfigFile(fileOrObject) : fileOrObject;
-  return { config: validateConfig(applyOverrides(raw, sets), source), source };
+  return { config: validateConfig(applyOverrides(raw, sets), source, sets), source };
 }
 
 export function configHash(c: Config): string {

@@ -1,6 +1,7 @@
 // No distillation: the student alone on the labels (the baseline every table needs).
 import { Distiller, DistillBatch, TrainOutput } from '../distiller';
 import { registerMethod } from '../registry';
+import { fraction, options } from '../options';
 import { classificationLoss } from '../losses/common';
 import type { Classifier } from '../../models/registry';
 
@@ -17,6 +18,6 @@ registerMethod({
   name: 'ce',
   summary: 'no distillation: cross-entropy on the labels (optionally label-smoothed)',
   teachers: [0, 0],
-  defaults: { labelSmoothing: 0 },
+  options: options({ labelSmoothing: fraction(0) }),
   create: (ctx, o) => new CrossEntropyOnly(ctx.student, o.labelSmoothing),
 });

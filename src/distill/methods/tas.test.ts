@@ -74,5 +74,5 @@ test('tas: ViT teacher → CNN student (transformer later stages in the assistan
 
 test('tas: bad setups are clear errors', () => {
   assert.throws(() => createDistiller('tas', ctx(makeModel('resnet8')), { split: 7 }), /split 7 does not exist/);
-  assert.throws(() => createDistiller('tas', ctx(makeModel('resnet8')), { pairs: ['xy'] }), /pairs must be/);
+  assert.throws(() => createDistiller('tas', ctx(makeModel('resnet8')), { pairs: ['xy'] }), /options\.pairs\.0: expected one of 'ts', 'ta', 'as', got 'xy'/);
 });

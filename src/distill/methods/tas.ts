@@ -26,6 +26,8 @@ import { CifarBasicBlock } from '../../models/cifar_resnet';
 import { truncNormalStd_ } from '../../models/vit';
 import { Distiller, DistillBatch, TrainOutput, Teacher } from '../distiller';
 import { registerMethod } from '../registry';
+import { positive, nonNegative, fraction, count, nonNegativeInt, options } from '../options';
+import { z } from 'zod';
 import { classificationLoss } from '../losses/common';
 import { tokensToMap, spatialSmooth, tasPairLoss } from '../losses/tas';
 import type { Classifier } from '../../models/registry';
@@ -229,18 +231,11 @@ registerMethod({
   name: 'tas',
   summary: 'TAS: hybrid assistant (student early stages + L2G + teacher-type stages), OFA + InfoNCE three ways (defaults TBC from the paper)',
   teachers: [1, 1],
-  defaults: {
-    split: 0, teacherStage: 0, eps: 1, ofaTemperature: 1, nceTemperature: 0.1, poolSize: 2, embedDim: 128, l2gHeads: 4,
-    pairs: ['ts', 'ta', 'as'], wGt: 1, wAssistantGt: 1, wOfa: 1, wNce: 1, labelSmoothing: 0,
-  },
-  validate(o) {
-    const pairs = o.pairs as string[];
-    if (!Array.isArray(pairs) || pairs.length === 0 || pairs.some((p) => !['ts', 'ta', 'as'].includes(p))) {
-      throw new Error(`tas: pairs must be a non-empty list of 'ts', 'ta', 'as', got ${JSON.stringify(pairs)}`);
-    }
-    for (const k of ['nceTemperature', 'ofaTemperature', 'eps']) if (!((o[k] as number) > 0)) throw new Error(`tas: ${k} must be > 0, got ${o[k]}`);
-    for (const k of ['poolSize', 'embedDim', 'l2gHeads']) if (!(Number.isInteger(o[k]) && (o[k] as number) >= 1)) throw new Error(`tas: ${k} must be a positive integer, got ${o[k]}`);
-    return o;
-  },
-  create: (ctx, o) => new Tas(ctx.student, ctx.teachers[0], ctx.numClasses, ctx.imgSize, o as TasOptions),
+  options: options({
+    split: nonNegativeInt(0), teacherStage: nonNegativeInt(0), eps: positive(1), ofaTemperature: positive(1), nceTemperature: positive(0.1),
+    poolSize: count(2), embedDim: count(128), l2gHeads: count(4),
+    pairs: z.array(z.enum(['ts', 'ta', 'as']), { invalid_type_error: "expected a list of 'ts', 'ta', 'as'" }).min(1, "expected a non-empty list of 'ts', 'ta', 'as'").default(['ts', 'ta', 'as']),
+    wGt: nonNegative(1), wAssistantGt: nonNegative(1), wOfa: nonNegative(1), wNce: nonNegative(1), labelSmoothing: fraction(0),
+  }),
+  create: (ctx, o) => new Tas(ctx.student, ctx.teachers[0], ctx.numClasses, ctx.imgSize, o),
 });

@@ -1,6 +1,7 @@
 // Attention transfer (Zagoruyko & Komodakis, ICLR 2017; RepDistiller AT.py): CE + β·Σ_stages AT loss (β 1000, p 2; 'code' form by default).
 import { Distiller, DistillBatch, TrainOutput, Teacher } from '../../distiller';
 import { registerMethod } from '../../registry';
+import { positive, nonNegative, oneOf, stageList, options } from '../../options';
 import { classificationLoss } from '../../losses/common';
 import { atLoss } from '../../losses/classic';
 import { Tensor } from '../../../tensor';
@@ -32,6 +33,9 @@ registerMethod({
   name: 'at',
   summary: 'attention transfer on every stage output: CE + β·Σ mean((a_s − a_t)²) (β 1000, p 2)',
   teachers: [1, 1],
-  defaults: { beta: 1000, p: 2, ceWeight: 1, layers: null, form: 'code' },
-  create: (ctx, o) => new AttentionTransfer(ctx.student, ctx.teachers[0], o as any),
+  options: options({
+    beta: nonNegative(1000), p: positive(2), ceWeight: nonNegative(1),
+    layers: stageList().min(1, 'expected at least one stage (or null for all)').nullable().default(null), form: oneOf(['code', 'paper'], 'code'),
+  }),
+  create: (ctx, o) => new AttentionTransfer(ctx.student, ctx.teachers[0], o),
 });

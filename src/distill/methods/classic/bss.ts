@@ -3,6 +3,7 @@
 // correctly classified inputs across the teacher's boundary toward a sampled class.
 import { Distiller, DistillBatch, StepContext, TrainOutput, Teacher } from '../../distiller';
 import { registerMethod } from '../../registry';
+import { positive, count, nonNegativeInt, options } from '../../options';
 import { softCrossEntropyT } from '../../losses/classic';
 import { Tensor, F, noGrad, grad, fromTypedArray, tidy, keep } from '../../../tensor';
 import type { Classifier } from '../../../models/registry';
@@ -100,6 +101,8 @@ registerMethod({
   name: 'bss',
   summary: 'boundary supporting samples: CE + ratio·softCE_T + ratioAttack·softCE_T on teacher-adversarial samples (T 3, 64 samples, 10 L2 steps of 0.3)',
   teachers: [1, 1],
-  defaults: { temperature: 3, attackSize: 64, numSteps: 10, stepAlpha: 0.3, clamp: 2.5, seed: 0 },
-  create: (ctx, o) => new BSS(ctx.student, ctx.teachers[0], o as BssOptions),
+  options: options({
+    temperature: positive(3), attackSize: count(64), numSteps: nonNegativeInt(10), stepAlpha: positive(0.3), clamp: positive(2.5), seed: nonNegativeInt(0),
+  }),
+  create: (ctx, o) => new BSS(ctx.student, ctx.teachers[0], o),
 });

@@ -4,6 +4,7 @@
 // memory 'queue': a FIFO of the last nceK embeddings of each side (no indices needed).
 import { Distiller, DistillBatch, TrainOutput, Teacher, teacherLogits } from '../../distiller';
 import { registerMethod } from '../../registry';
+import { positive, nonNegative, probability, count, nonNegativeInt, oneOf, options } from '../../options';
 import { classificationLoss } from '../../losses/common';
 import { nceLoss, hintonKd } from '../../losses/classic';
 import { Tensor, F, noGrad, rand, fromTypedArray, cat } from '../../../tensor';
@@ -128,14 +129,14 @@ registerMethod({
   name: 'crd',
   summary: "contrastive representation distillation: CE + β·NCE(student↔teacher embeddings) with a memory 'bank' (needs batch.indices, numData) or a 'queue'",
   teachers: [1, 1],
-  defaults: { featDim: 128, nceK: 16384, nceT: 0.07, nceM: 0.5, beta: 0.8, ceWeight: 1, kdWeight: 0, temperature: 4, memory: 'bank', numData: null, mode: 'exact', seed: 0 },
-  validate: (o) => {
-    if (o.memory !== 'bank' && o.memory !== 'queue') throw new Error(`crd: memory must be 'bank' or 'queue', got '${o.memory}'`);
-    return o;
-  },
+  options: options({
+    featDim: count(128), nceK: count(16384), nceT: positive(0.07), nceM: probability(0.5), beta: nonNegative(0.8),
+    ceWeight: nonNegative(1), kdWeight: nonNegative(0), temperature: positive(4), memory: oneOf(['bank', 'queue'], 'bank'),
+    numData: count(1).nullable().default(null), mode: oneOf(['exact', 'relax'], 'exact'), seed: nonNegativeInt(0),
+  }),
   create: (ctx, o) => {
     // under the trainer the bank is sized from the training set and negatives come from other classes
-    const d = new CRD(ctx.student, ctx.teachers[0], { ...o, numData: o.numData ?? ctx.labels?.length ?? null } as CrdOptions, ctx.inChans, ctx.imgSize);
+    const d = new CRD(ctx.student, ctx.teachers[0], { ...o, numData: o.numData ?? ctx.labels?.length ?? null }, ctx.inChans, ctx.imgSize);
     if (ctx.labels && o.memory === 'bank') d.setLabels(ctx.labels);
     return d;
   },

@@ -3,6 +3,7 @@
 // The second half runs through the same net in train mode under noGrad.
 import { Distiller, DistillBatch, TrainOutput } from '../../distiller';
 import { registerMethod } from '../../registry';
+import { positive, nonNegative, options } from '../../options';
 import { csKdLoss } from '../../losses/classic';
 import { F, noGrad } from '../../../tensor';
 import type { Classifier } from '../../../models/registry';
@@ -54,6 +55,6 @@ registerMethod({
   summary: 'class-wise self-KD: CE + λ·T²·KL(p(x_pair) ‖ p(x)); batches of B samples + B same-class pairs (pairedClassBatches)',
   teachers: [0, 0],
   batches: 'classPairs',
-  defaults: { temperature: 4, lambda: 1 },
+  options: options({ temperature: positive(4), lambda: nonNegative(1) }),
   create: (ctx, o) => new CSKD(ctx.student, o.temperature, o.lambda),
 });

@@ -1,6 +1,7 @@
 // Decoupled KD (Zhao et al. CVPR 2022; mdistiller DKD.py): ceWeight·CE + min(epoch/warmup, 1)·(α·TCKD + β·NCKD), epochs from 1.
 import { Distiller, DistillBatch, StepContext, TrainOutput, Teacher, teacherLogits } from '../../distiller';
 import { registerMethod } from '../../registry';
+import { positive, nonNegative, options } from '../../options';
 import { classificationLoss } from '../../losses/common';
 import { dkdTerms } from '../../losses/classic';
 import type { Classifier } from '../../../models/registry';
@@ -30,6 +31,6 @@ registerMethod({
   name: 'dkd',
   summary: 'Decoupled KD: CE + warm-up·(α·TCKD + β·NCKD) (mdistiller defaults α 1, β 8, T 4, warm-up 20 epochs)',
   teachers: [1, 1],
-  defaults: { ceWeight: 1, alpha: 1, beta: 8, temperature: 4, warmupEpochs: 20 },
-  create: (ctx, o) => new DKD(ctx.student, ctx.teachers[0], o as DkdOptions),
+  options: options({ ceWeight: nonNegative(1), alpha: nonNegative(1), beta: nonNegative(8), temperature: positive(4), warmupEpochs: nonNegative(20) }),
+  create: (ctx, o) => new DKD(ctx.student, ctx.teachers[0], o),
 });

@@ -1,6 +1,8 @@
 // FitNets hints (Romero et al.; RepDistiller FitNet.py + ConvReg).
 import { Distiller, DistillBatch, TrainOutput, Teacher } from '../../distiller';
 import { registerMethod } from '../../registry';
+import { positive, nonNegative, nonNegativeInt, options } from '../../options';
+import { z } from 'zod';
 import { classificationLoss } from '../../losses/common';
 import { hintonKd } from '../../losses/classic';
 import { Tensor, F } from '../../../tensor';
@@ -74,6 +76,9 @@ registerMethod({
   name: 'fitnets',
   summary: 'FitNets hints: ConvReg(student stage) ≈ teacher stage by MSE (β 100, hint layer 2); hintSteps>0 gives the two-stage form',
   teachers: [1, 1],
-  defaults: { hintLayer: 2, hintWeight: 100, ceWeight: 1, kdWeight: 0, temperature: 4, hintSteps: 0 },
-  create: (ctx, o) => new FitNets(ctx.student, ctx.teachers[0], o as FitNetsOptions, ctx.inChans, ctx.imgSize),
+  options: options({
+    hintLayer: z.number({ invalid_type_error: 'expected a number' }).int('expected an integer stage index').default(2),
+    hintWeight: nonNegative(100), ceWeight: nonNegative(1), kdWeight: nonNegative(0), temperature: positive(4), hintSteps: nonNegativeInt(0),
+  }),
+  create: (ctx, o) => new FitNets(ctx.student, ctx.teachers[0], o, ctx.inChans, ctx.imgSize),
 });

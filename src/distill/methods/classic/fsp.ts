@@ -2,6 +2,7 @@
 // (stem + stage outputs, consecutive pairs), then CE (+ optional KD).
 import { Distiller, DistillBatch, TrainOutput, Teacher } from '../../distiller';
 import { registerMethod } from '../../registry';
+import { positive, nonNegative, nonNegativeInt, options } from '../../options';
 import { classificationLoss } from '../../losses/common';
 import { fspLoss, hintonKd } from '../../losses/classic';
 import { Tensor } from '../../../tensor';
@@ -35,6 +36,9 @@ registerMethod({
   name: 'fsp',
   summary: 'FSP: β·FSP-matrix matching for initEpochs (30) or initSteps, β 50, then CE (+ optional KD)',
   teachers: [1, 1],
-  defaults: { beta: 50, initEpochs: 30, initSteps: null, ceWeight: 1, kdWeight: 0, temperature: 4 },
-  create: (ctx, o) => new FSP(ctx.student, ctx.teachers[0], o as any),
+  options: options({
+    beta: nonNegative(50), initEpochs: nonNegative(30), initSteps: nonNegativeInt(0).nullable().default(null),
+    ceWeight: nonNegative(1), kdWeight: nonNegative(0), temperature: positive(4),
+  }),
+  create: (ctx, o) => new FSP(ctx.student, ctx.teachers[0], o),
 });

@@ -35,10 +35,10 @@ test('ifkd critical-period weights and layer count', () => {
 });
 
 test('ifkd rejects bad options by name', () => {
-  assert.throws(() => createDistiller('ifkd', ctx(), { decay: -1 }), /ifkd: decay/);
-  assert.throws(() => createDistiller('ifkd', ctx(), { pool: 0 }), /ifkd: pool/);
-  assert.throws(() => createDistiller('ifkd', ctx(), { kernel: 'rbf' }), /ifkd: kernel/);
-  assert.throws(() => createDistiller('ifkd', ctx(), { layers: [] }), /ifkd: layers/);
+  assert.throws(() => createDistiller('ifkd', ctx(), { decay: -1 }), /method 'ifkd': options\.decay: expected a number >= 0/);
+  assert.throws(() => createDistiller('ifkd', ctx(), { pool: 0 }), /method 'ifkd': options\.pool: expected an integer >= 1/);
+  assert.throws(() => createDistiller('ifkd', ctx(), { kernel: 'rbf' }), /method 'ifkd': options\.kernel: expected one of 'cosine', 'student_t', 'combined', got 'rbf'/);
+  assert.throws(() => createDistiller('ifkd', ctx(), { layers: [] }), /method 'ifkd': options\.layers: expected a non-empty list/);
 });
 
 test('ifkd trains a resnet8 student', () => {

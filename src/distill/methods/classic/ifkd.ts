@@ -12,6 +12,7 @@
 // per-sample vectors stay small and the two nets' map sizes need not agree.
 import { Distiller, DistillBatch, TrainOutput, Teacher, StepContext } from '../../distiller';
 import { registerMethod } from '../../registry';
+import { nonNegative, count, flag, oneOf, stageList, options } from '../../options';
 import { classificationLoss } from '../../losses/common';
 import { pktGeneral, PktKernel, PktDivergence } from '../../losses/classic';
 import { Tensor, F } from '../../../tensor';
@@ -69,26 +70,18 @@ export class InformationFlowKD extends Distiller {
   }
 }
 
-const KERNELS = ['cosine', 'student_t', 'combined'], DIVERGENCES = ['kl', 'jeffreys'];
-const nonNeg = (o: Record<string, unknown>, k: string) => {
-  if (typeof o[k] !== 'number' || !Number.isFinite(o[k] as number) || (o[k] as number) < 0) throw new Error(`ifkd: ${k} must be a finite number ≥ 0, got ${JSON.stringify(o[k])}`);
-};
-
 registerMethod({
   name: 'ifkd',
   summary: 'information-flow KD: CE + β·Σ_l w_l·PKT-Jeffreys(layer l), final layer w 1, intermediate w 100·0.7^epoch (finalOnly: aux step)',
   teachers: [1, 1],
-  defaults: { beta: 1, ceWeight: 1, kernel: 'combined', divergence: 'jeffreys', initialWeight: 100, decay: 0.7, pool: 2, layers: null, finalOnly: false },
-  validate: (o) => {
-    for (const k of ['beta', 'ceWeight', 'initialWeight', 'decay']) nonNeg(o, k);
-    if (!Number.isInteger(o.pool) || (o.pool as number) < 1) throw new Error(`ifkd: pool must be an integer ≥ 1 (grid side), got ${JSON.stringify(o.pool)}`);
-    if (!KERNELS.includes(o.kernel as string)) throw new Error(`ifkd: kernel must be one of ${KERNELS.join(', ')}, got '${o.kernel}'`);
-    if (!DIVERGENCES.includes(o.divergence as string)) throw new Error(`ifkd: divergence must be one of ${DIVERGENCES.join(', ')}, got '${o.divergence}'`);
-    if (typeof o.finalOnly !== 'boolean') throw new Error(`ifkd: finalOnly must be true or false, got ${JSON.stringify(o.finalOnly)}`);
-    if (o.layers !== null && (!Array.isArray(o.layers) || o.layers.length === 0 || !o.layers.every(Number.isInteger))) {
-      throw new Error(`ifkd: layers must be null or a non-empty list of stage indices (use finalOnly for the last layer alone), got ${JSON.stringify(o.layers)}`);
-    }
-    return o;
-  },
-  create: (ctx, o) => new InformationFlowKD(ctx.student, ctx.teachers[0], o as IfkdOptions),
+  options: options({
+    beta: nonNegative(1), ceWeight: nonNegative(1), kernel: oneOf(['cosine', 'student_t', 'combined'], 'combined'),
+    divergence: oneOf(['kl', 'jeffreys'], 'jeffreys'), initialWeight: nonNegative(100), decay: nonNegative(0.7),
+    /** grid side of the pooled features */
+    pool: count(2),
+    // a non-empty list: the last layer alone is finalOnly
+    layers: stageList().min(1, 'expected a non-empty list of stage indices (use finalOnly for the last layer alone)').nullable().default(null),
+    finalOnly: flag(false),
+  }),
+  create: (ctx, o) => new InformationFlowKD(ctx.student, ctx.teachers[0], o),
 });

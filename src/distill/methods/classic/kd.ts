@@ -3,6 +3,7 @@
 // terms (Co-advise Table 6's "one token" rows), which for one teacher is exactly Hinton's.
 import { Distiller, DistillBatch, TrainOutput, Teacher, teacherLogits } from '../../distiller';
 import { registerMethod } from '../../registry';
+import { positive, nonNegative, oneOf, options } from '../../options';
 import { classificationLoss } from '../../losses/common';
 import { hintonKd, KlReduction } from '../../losses/classic';
 import type { Classifier } from '../../../models/registry';
@@ -27,16 +28,10 @@ export class HintonKD extends Distiller {
   }
 }
 
-export function checkReduction(r: unknown, method: string): KlReduction {
-  if (r !== 'batchmean' && r !== 'mean' && r !== 'sum') throw new Error(`method '${method}': reduction must be 'batchmean', 'mean' or 'sum', got '${r}'`);
-  return r;
-}
-
 registerMethod({
   name: 'kd',
   summary: 'Hinton KD: ceWeight·CE + kdWeight·T²·KL(teacher ‖ student) (RepDistiller defaults T=4, 0.1/0.9); several teachers: mean of their KD terms',
   teachers: [1, 8],
-  defaults: { temperature: 4, ceWeight: 0.1, kdWeight: 0.9, reduction: 'batchmean' },
-  validate: (o) => ({ ...o, reduction: checkReduction(o.reduction, 'kd') }),
-  create: (ctx, o) => new HintonKD(ctx.student, ctx.teachers, o as KdOptions),
+  options: options({ temperature: positive(4), ceWeight: nonNegative(0.1), kdWeight: nonNegative(0.9), reduction: oneOf(['batchmean', 'mean', 'sum'], 'batchmean') }),
+  create: (ctx, o) => new HintonKD(ctx.student, ctx.teachers, o),
 });

@@ -3,6 +3,8 @@
 // its own random flip of the batch; the ensemble teacher (naive / linear / minLogit) is detached.
 import { Distiller, DistillBatch, TrainOutput } from '../../distiller';
 import { registerMethod } from '../../registry';
+import { positive, nonNegative, flag, oneOf, options } from '../../options';
+import { z } from 'zod';
 import { hintonKd, ensembleTeacher, KdclMode } from '../../losses/classic';
 import { Tensor, F, rand, where } from '../../../tensor';
 import { Sequential } from '../../../nn/layers';
@@ -37,8 +39,11 @@ registerMethod({
   name: 'kdcl',
   summary: "KDCL online distillation: the student + `peers` (model names) trained together from an ensemble teacher ('naive' | 'linear' | 'minLogit'); T 2, λ 1",
   teachers: [0, 0],
-  defaults: { peers: ['resnet8'], mode: 'minLogit', temperature: 2, lambda: 1, flip: true },
+  options: options({
+    peers: z.array(z.string(), { invalid_type_error: 'expected a list of model names' }).min(1, 'expected at least one peer model').default(['resnet8']),
+    mode: oneOf(['naive', 'linear', 'minLogit'], 'minLogit'), temperature: positive(2), lambda: nonNegative(1), flip: flag(true),
+  }),
   create: (ctx, o) => new KDCL(ctx.student,
-    (o.peers as string[]).map((n) => createModel(n, { numClasses: ctx.numClasses, inChans: ctx.inChans, imgSize: ctx.imgSize })),
+    o.peers.map((n) => createModel(n, { numClasses: ctx.numClasses, inChans: ctx.inChans, imgSize: ctx.imgSize })),
     { mode: o.mode, temperature: o.temperature, lambda: o.lambda, flip: o.flip }),
 });

@@ -1,6 +1,7 @@
 // Label smoothing (Szegedy et al. CVPR 2016; Tf-KD's LSR in yuanli2333/Teacher-free-Knowledge-Distillation): Szegedy ε/K or Tf-KD's ε/(K-1) variant.
 import { Distiller, DistillBatch, TrainOutput } from '../../distiller';
 import { registerMethod } from '../../registry';
+import { fraction, oneOf, options } from '../../options';
 import { labelSmoothingLoss } from '../../losses/classic';
 import type { Classifier } from '../../../models/registry';
 
@@ -17,11 +18,6 @@ registerMethod({
   name: 'label_smoothing',
   summary: "label-smoothed CE: variant 'overAll' (ε/K, Szegedy) or 'overOthers' (ε/(K-1), Tf-KD code); ε=0.1",
   teachers: [0, 0],
-  defaults: { epsilon: 0.1, variant: 'overAll' },
-  validate: (o) => {
-    if (o.variant !== 'overAll' && o.variant !== 'overOthers') throw new Error(`label_smoothing: variant must be 'overAll' or 'overOthers', got '${o.variant}'`);
-    if (typeof o.epsilon !== 'number' || o.epsilon < 0 || o.epsilon >= 1) throw new Error(`label_smoothing: epsilon must be in [0, 1), got ${o.epsilon}`);
-    return o;
-  },
+  options: options({ epsilon: fraction(0.1), variant: oneOf(['overAll', 'overOthers'], 'overAll') }),
   create: (ctx, o) => new LabelSmoothing(ctx.student, o.epsilon, o.variant),
 });

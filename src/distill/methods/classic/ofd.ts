@@ -4,6 +4,7 @@
 // stage i of n weighted 1/2^(n-i-1), total CE + weight·Σ/B (weight 1e-3 CIFAR, 1e-4 ImageNet).
 import { Distiller, DistillBatch, TrainOutput, Teacher } from '../../distiller';
 import { registerMethod } from '../../registry';
+import { nonNegative, flag, stageList, options } from '../../options';
 import { classificationLoss } from '../../losses/common';
 import { overhaulLoss, overhaulMargin } from '../../losses/classic';
 import { Tensor, noGrad } from '../../../tensor';
@@ -76,6 +77,9 @@ registerMethod({
   name: 'ofd',
   summary: 'overhaul feature distillation: pre-ReLU stage taps, connector conv+BN, margin partial L2 (weight 1e-3 /B; teacher in train mode as official)',
   teachers: [1, 1],
-  defaults: { weight: 1e-3, ceWeight: 1, teacherTrainMode: true, layers: null },
-  create: (ctx, o) => new OFD(ctx.student, ctx.teachers[0], o as OfdOptions, ctx.inChans, ctx.imgSize),
+  options: options({
+    weight: nonNegative(1e-3), ceWeight: nonNegative(1), teacherTrainMode: flag(true),
+    layers: stageList().min(1, 'expected at least one stage (or null for all)').nullable().default(null),
+  }),
+  create: (ctx, o) => new OFD(ctx.student, ctx.teachers[0], o, ctx.inChans, ctx.imgSize),
 });

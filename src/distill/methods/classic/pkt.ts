@@ -1,6 +1,7 @@
 // PKT (Passalis & Tefas, ECCV 2018; RepDistiller PKT.py): CE + β·PKT on the penultimate features (β 30000, RepDistiller cosine/KL form).
 import { Distiller, DistillBatch, TrainOutput, Teacher } from '../../distiller';
 import { registerMethod } from '../../registry';
+import { positive, nonNegative, oneOf, options } from '../../options';
 import { classificationLoss } from '../../losses/common';
 import { pktLoss, pktGeneral, PktKernel, PktDivergence } from '../../losses/classic';
 import { Tensor } from '../../../tensor';
@@ -28,6 +29,9 @@ registerMethod({
   name: 'pkt',
   summary: "probabilistic KT on penultimate features: CE + β·PKT (β 30000; kernel 'repdistiller' or pkth's cosine/student_t/combined)",
   teachers: [1, 1],
-  defaults: { beta: 30000, ceWeight: 1, kernel: 'repdistiller', divergence: 'kl' },
-  create: (ctx, o) => new PKT(ctx.student, ctx.teachers[0], o as any),
+  options: options({
+    beta: nonNegative(30000), ceWeight: nonNegative(1),
+    kernel: oneOf(['repdistiller', 'cosine', 'student_t', 'combined'], 'repdistiller'), divergence: oneOf(['kl', 'jeffreys'], 'kl'),
+  }),
+  create: (ctx, o) => new PKT(ctx.student, ctx.teachers[0], o),
 });

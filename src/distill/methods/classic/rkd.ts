@@ -1,6 +1,7 @@
 // Relational KD (Park et al. CVPR 2019; RepDistiller RKD.py): CE + β·(25·distance + 50·angle) on the penultimate features.
 import { Distiller, DistillBatch, TrainOutput, Teacher } from '../../distiller';
 import { registerMethod } from '../../registry';
+import { nonNegative, options } from '../../options';
 import { classificationLoss } from '../../losses/common';
 import { rkdTerms } from '../../losses/classic';
 import { Tensor } from '../../../tensor';
@@ -35,6 +36,6 @@ registerMethod({
   name: 'rkd',
   summary: 'relational KD on penultimate features: CE + β·(wDist·L_D + wAngle·L_A) (25, 50); O(B³) memory',
   teachers: [1, 1],
-  defaults: { beta: 1, wDist: 25, wAngle: 50, ceWeight: 1 },
-  create: (ctx, o) => new RelationalKD(ctx.student, ctx.teachers[0], o as any),
+  options: options({ beta: nonNegative(1), wDist: nonNegative(25), wAngle: nonNegative(50), ceWeight: nonNegative(1) }),
+  create: (ctx, o) => new RelationalKD(ctx.student, ctx.teachers[0], o),
 });

@@ -1,6 +1,7 @@
 // Similarity-preserving KD (Tung & Mori, ICCV 2019; RepDistiller SP.py): CE + β·Σ_layers SP (β 3000, last stage by default).
 import { Distiller, DistillBatch, TrainOutput, Teacher } from '../../distiller';
 import { registerMethod } from '../../registry';
+import { nonNegative, stageList, options } from '../../options';
 import { classificationLoss } from '../../losses/common';
 import { spLoss } from '../../losses/classic';
 import { Tensor } from '../../../tensor';
@@ -29,6 +30,6 @@ registerMethod({
   name: 'sp',
   summary: 'similarity-preserving KD on the last stage output: CE + β·‖G_t − G_s‖²/B² (β 3000)',
   teachers: [1, 1],
-  defaults: { beta: 3000, ceWeight: 1, layers: [-1] },
-  create: (ctx, o) => new SimilarityPreserving(ctx.student, ctx.teachers[0], o as any),
+  options: options({ beta: nonNegative(3000), ceWeight: nonNegative(1), layers: stageList().min(1, 'expected at least one stage').default([-1]) }),
+  create: (ctx, o) => new SimilarityPreserving(ctx.student, ctx.teachers[0], o),
 });

@@ -3,10 +3,10 @@
 // student is takdChain in src/train/schemes.ts.
 import { Distiller, DistillBatch, TrainOutput, Teacher, teacherLogits } from '../../distiller';
 import { registerMethod } from '../../registry';
+import { positive, probability, oneOf, options } from '../../options';
 import { hintonKd, KlReduction } from '../../losses/classic';
 import { F } from '../../../tensor';
 import type { Classifier } from '../../../models/registry';
-import { checkReduction } from './kd';
 
 export class TAKDHop extends Distiller {
   readonly method = 'takd';
@@ -23,7 +23,6 @@ registerMethod({
   summary: 'one TAKD hop: (1−λ)·CE + λ·T²·KL_mean (/(B·K), as the official code); chain hops with takdChain (train/schemes)',
   teachers: [1, 1],
   // no fixed default in the paper (NNI search per hop); these are mid-range values of its search space
-  defaults: { lambda: 0.5, temperature: 5, reduction: 'mean' },
-  validate: (o) => ({ ...o, reduction: checkReduction(o.reduction, 'takd') }),
-  create: (ctx, o) => new TAKDHop(ctx.student, ctx.teachers[0], o as any),
+  options: options({ lambda: probability(0.5), temperature: positive(5), reduction: oneOf(['batchmean', 'mean', 'sum'], 'mean') }),
+  create: (ctx, o) => new TAKDHop(ctx.student, ctx.teachers[0], o),
 });

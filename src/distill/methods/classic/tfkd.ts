@@ -3,17 +3,14 @@
 // teacher (no teacher), form 'official' (the code's quirks) or 'paper'.
 import { Distiller, DistillBatch, TrainOutput, Teacher, teacherLogits } from '../../distiller';
 import { registerMethod } from '../../registry';
-import { hintonKd, tfkdVirtualTerms, tfkdVirtualPaperKl, KlReduction } from '../../losses/classic';
+import { positive, probability, nonNegative, oneOf, options, byMode } from '../../options';
+import { z } from 'zod';
+import { hintonKd, tfkdVirtualTerms, tfkdVirtualPaperKl } from '../../losses/classic';
 import { F } from '../../../tensor';
 import type { Classifier } from '../../../models/registry';
-import { checkReduction } from './kd';
 
-export interface TfkdOptions {
-  mode: 'self' | 'virtual';
-  form: 'official' | 'paper';
-  alpha: number; temperature: number; multiplier: number; correctProb: number;
-  reduction: KlReduction;
-}
+/** the parsed options: the virtual branch has form and correctProb, the self branch reduction */
+export type TfkdOptions = z.output<typeof TfkdSchema>;
 
 export class TfKD extends Distiller {
   readonly method = 'tfkd';
@@ -33,20 +30,29 @@ export class TfKD extends Distiller {
   }
 }
 
+// Defaults per mode from the official repository's ResNet18 CIFAR-100 configs
+// (yuanli2333/Teacher-free-Knowledge-Distillation): experiments/base_experiments/base_resnet18/params.json
+// for the virtual teacher (reg_alpha 0.1, reg_temperature 20, multiplier 100) and
+// experiments/kd_experiments/resnet18_distill/resnet18_self_teacher/params.json for self (α 0.95, T 6, multiplier 50).
+const TfkdSchema = byMode('mode', 'virtual', [
+  options({
+    mode: z.literal('virtual'), form: oneOf(['official', 'paper'], 'official'),
+    alpha: probability(0.1), temperature: positive(20), multiplier: nonNegative(100), correctProb: probability(0.99),
+  }),
+  options({
+    mode: z.literal('self'),
+    alpha: probability(0.95), temperature: positive(6), multiplier: nonNegative(50), reduction: oneOf(['batchmean', 'mean', 'sum'], 'mean'),
+  }),
+]);
+
 registerMethod({
   name: 'tfkd',
   summary: "Teacher-free KD: mode 'self' (KD from a pretrained copy, KL /(B·K)) or 'virtual' (hand-designed teacher, official-code quirks)",
   teachers: [0, 1],
-  // virtual-teacher defaults of the ResNet18 CIFAR-100 config; the self mode's ResNet18 config is α 0.95, T 6, multiplier 50
-  defaults: { mode: 'virtual', form: 'official', alpha: 0.1, temperature: 20, multiplier: 100, correctProb: 0.99, reduction: 'mean' },
-  validate: (o) => {
-    if (o.mode !== 'self' && o.mode !== 'virtual') throw new Error(`tfkd: mode must be 'self' or 'virtual', got '${o.mode}'`);
-    if (o.form !== 'official' && o.form !== 'paper') throw new Error(`tfkd: form must be 'official' or 'paper', got '${o.form}'`);
-    return { ...o, reduction: checkReduction(o.reduction, 'tfkd') };
-  },
+  options: TfkdSchema,
   create: (ctx, o) => {
     if (o.mode === 'self' && ctx.teachers.length !== 1) throw new Error("tfkd mode 'self' needs the pretrained student copy as its one teacher");
     if (o.mode === 'virtual' && ctx.teachers.length !== 0) throw new Error("tfkd mode 'virtual' takes no teacher");
-    return new TfKD(ctx.student, ctx.teachers[0] ?? null, o as TfkdOptions);
+    return new TfKD(ctx.student, ctx.teachers[0] ?? null, o);
   },
 });

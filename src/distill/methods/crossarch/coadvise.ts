@@ -4,6 +4,8 @@
 import { Tensor } from '../../../tensor';
 import { Distiller, DistillBatch, TrainOutput, Teacher, teacherLogits } from '../../distiller';
 import { registerMethod } from '../../registry';
+import { positive, weight, oneOf, options } from '../../options';
+import { z } from 'zod';
 import { coadviseTerms } from '../../losses/crossarch';
 import type { Classifier } from '../../../models/registry';
 
@@ -41,12 +43,11 @@ registerMethod({
   name: 'coadvise',
   summary: 'Co-advise/CivT: CNN teacher → conv-token head, INN teacher → inv-token head, labels → class head',
   teachers: [2, 2],
-  defaults: { temperature: 1, weights: [1, 1, 1], readout: 'mean3' },
-  validate(o) {
-    if (!((o.temperature as number) > 0)) throw new Error(`coadvise: temperature must be > 0, got ${o.temperature}`);
-    if (!Array.isArray(o.weights) || o.weights.length !== 3) throw new Error('coadvise: weights must be [ce, kd_conv, kd_inv]');
-    if (!['mean3', 'cls', 'conv', 'inv'].includes(o.readout as string)) throw new Error(`coadvise: readout must be 'mean3', 'cls', 'conv' or 'inv', got '${o.readout}'`);
-    return o;
-  },
-  create: (ctx, o) => new CoAdvise(ctx.student, ctx.teachers[0], ctx.teachers[1], o as any),
+  options: options({
+    temperature: positive(1),
+    /** [ce, kd_conv, kd_inv] */
+    weights: z.tuple([weight(), weight(), weight()], { invalid_type_error: 'expected [ce, kd_conv, kd_inv]' }).default([1, 1, 1]),
+    readout: oneOf(['mean3', 'cls', 'conv', 'inv'], 'mean3'),
+  }),
+  create: (ctx, o) => new CoAdvise(ctx.student, ctx.teachers[0], ctx.teachers[1], o),
 });

@@ -67,6 +67,6 @@ test('ofa: branch exits on a ViT student and on a CNN student', () => {
 test('bad method setups are clear errors', () => {
   assert.throws(() => createDistiller('coadvise', { student: vit('deit_tiny'), teachers: [cnn, inn], numClasses: 10, imgSize: 32, inChans: 1 }, {}), /student must be a CivT/);
   assert.throws(() => createDistiller('coadvise', { student: vit('civt_tiny'), teachers: [cnn], numClasses: 10, imgSize: 32, inChans: 1 }, {}), /needs 2 teacher/);
-  assert.throws(() => createDistiller('deit', { student: vit('deit_tiny_distilled'), teachers: [cnn], numClasses: 10, imgSize: 32, inChans: 1 }, { type: 'medium' }), /type must be 'hard' or 'soft'/);
+  assert.throws(() => createDistiller('deit', { student: vit('deit_tiny_distilled'), teachers: [cnn], numClasses: 10, imgSize: 32, inChans: 1 }, { type: 'medium' }), /options\.type: expected one of 'hard', 'soft', got 'medium'/);
   assert.throws(() => createDistiller('ofa', { student: vit('deit_tiny'), teachers: [cnn], numClasses: 10, imgSize: 32, inChans: 1 }, { stages: [9] }), /stage 9 does not exist/);
 });

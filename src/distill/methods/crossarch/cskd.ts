@@ -7,6 +7,7 @@ import { Module } from '../../../nn/module';
 import { Linear } from '../../../nn/layers';
 import { Distiller, DistillBatch, StepContext, TrainOutput, Teacher } from '../../distiller';
 import { registerMethod } from '../../registry';
+import { positive, nonNegative, probability, fraction, oneOf, options } from '../../options';
 import { classificationLoss } from '../../losses/common';
 import { deitHard, deitSoft, cskdDense, CskdDecay } from '../../losses/crossarch';
 import { requireDistilled } from './deit';
@@ -70,12 +71,9 @@ registerMethod({
   name: 'cskd',
   summary: 'CSKD: DeiT distillation plus dense teacher predictions fused local→global over training',
   teachers: [1, 1],
-  defaults: { alpha: 0.5, weight: 1, deitType: 'hard', cskdType: 'hard', tau: 1, decay: 'linear', labelSmoothing: 0.1, readout: 'mean3' },
-  validate(o) {
-    if (!['linear', 'x2', 'cos'].includes(o.decay as string)) throw new Error(`cskd: decay must be 'linear', 'x2' or 'cos', got '${o.decay}'`);
-    for (const k of ['deitType', 'cskdType']) if (o[k] !== 'hard' && o[k] !== 'soft') throw new Error(`cskd: ${k} must be 'hard' or 'soft', got '${o[k]}'`);
-    if (o.readout !== 'mean3' && o.readout !== 'cls') throw new Error(`cskd: readout must be 'mean3' or 'cls', got '${o.readout}'`);
-    return o;
-  },
-  create: (ctx, o) => new Cskd(ctx.student, ctx.teachers[0], o as any),
+  options: options({
+    alpha: probability(0.5), weight: nonNegative(1), deitType: oneOf(['hard', 'soft'], 'hard'), cskdType: oneOf(['hard', 'soft'], 'hard'),
+    tau: positive(1), decay: oneOf(['linear', 'x2', 'cos'], 'linear'), labelSmoothing: fraction(0.1), readout: oneOf(['mean3', 'cls'], 'mean3'),
+  }),
+  create: (ctx, o) => new Cskd(ctx.student, ctx.teachers[0], o),
 });

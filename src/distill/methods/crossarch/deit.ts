@@ -4,6 +4,7 @@
 import { Tensor } from '../../../tensor';
 import { Distiller, DistillBatch, TrainOutput, Teacher, teacherLogits } from '../../distiller';
 import { registerMethod } from '../../registry';
+import { positive, probability, fraction, oneOf, options } from '../../options';
 import { classificationLoss } from '../../losses/common';
 import { deitHard, deitSoft } from '../../losses/crossarch';
 import type { Classifier } from '../../../models/registry';
@@ -41,12 +42,8 @@ registerMethod({
   name: 'deit',
   summary: 'DeiT: distillation token supervised by the teacher (hard or soft), class token by the labels',
   teachers: [1, 1],
-  defaults: { type: 'hard', alpha: 0.5, tau: 1, labelSmoothing: 0.1, readout: 'mean' },
-  validate(o) {
-    if (o.type !== 'hard' && o.type !== 'soft') throw new Error(`deit: type must be 'hard' or 'soft', got '${o.type}'`);
-    if (!((o.alpha as number) >= 0 && (o.alpha as number) <= 1)) throw new Error(`deit: alpha must be in [0, 1], got ${o.alpha}`);
-    if (!['mean', 'cls', 'dist'].includes(o.readout as string)) throw new Error(`deit: readout must be 'mean', 'cls' or 'dist', got '${o.readout}'`);
-    return o;
-  },
-  create: (ctx, o) => new DeitDistiller(ctx.student, ctx.teachers[0], o as any),
+  options: options({
+    type: oneOf(['hard', 'soft'], 'hard'), alpha: probability(0.5), tau: positive(1), labelSmoothing: fraction(0.1), readout: oneOf(['mean', 'cls', 'dist'], 'mean'),
+  }),
+  create: (ctx, o) => new DeitDistiller(ctx.student, ctx.teachers[0], o),
 });

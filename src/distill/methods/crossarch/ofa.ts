@@ -15,6 +15,8 @@ import { Conv2d, BatchNorm2d, ReLU, Sequential, Linear, ModuleList, AdaptiveAvgP
 import { Block } from '../../../nn/layers/attention';
 import { Distiller, DistillBatch, TrainOutput, Teacher, teacherLogits } from '../../distiller';
 import { registerMethod } from '../../registry';
+import { positive, nonNegative, fraction, stageList, options } from '../../options';
+import { z } from 'zod';
 import { classificationLoss } from '../../losses/common';
 import { ofaLoss } from '../../losses/crossarch';
 import type { Classifier } from '../../../models/registry';
@@ -130,12 +132,13 @@ registerMethod({
   name: 'ofa',
   summary: 'OFA-KD: branch exits on student stages, OFA logit loss with target-enhancement exponent',
   teachers: [1, 1],
-  defaults: { stages: [1, 2, 3, 4], eps: [1], temperature: 1, wGt: 1, wKd: 1, wOfa: 1, labelSmoothing: 0 },
-  validate(o) {
-    const st = o.stages as number[], eps = o.eps as number[];
-    if (!Array.isArray(st) || st.length === 0) throw new Error('ofa: stages must be a non-empty list of 1-based stage numbers');
-    if (!Array.isArray(eps) || !(eps.length === 1 || eps.length === st.length + 1)) throw new Error(`ofa: eps must have 1 value or ${st.length + 1} (one per stage plus the final logits)`);
-    return o;
-  },
-  create: (ctx, o) => new Ofa(ctx.student, ctx.teachers[0], ctx.numClasses, o as any),
+  options: options({
+    stages: z.array(z.number({ invalid_type_error: 'expected a number' }).int('expected an integer').positive('expected 1-based stage numbers'), { invalid_type_error: 'expected a list of stage numbers' })
+      .min(1, 'expected a non-empty list of 1-based stage numbers').default([1, 2, 3, 4]),
+    eps: z.array(z.number({ invalid_type_error: 'expected a number' }).positive('expected a positive number'), { invalid_type_error: 'expected a list of numbers' }).default([1]),
+    temperature: positive(1), wGt: nonNegative(1), wKd: nonNegative(1), wOfa: nonNegative(1), labelSmoothing: fraction(0),
+  }).superRefine((o, ctx) => {
+    if (!(o.eps.length === 1 || o.eps.length === o.stages.length + 1)) ctx.addIssue({ code: 'custom', path: ['eps'], message: `expected 1 value or ${o.stages.length + 1} (one per stage plus the final logits), got ${o.eps.length}` });
+  }),
+  create: (ctx, o) => new Ofa(ctx.student, ctx.teachers[0], ctx.numClasses, o),
 });
