@@ -9,6 +9,8 @@ import { evalCommand } from './eval';
 import { reportCommand } from './report';
 import { studyCommand } from './study';
 import { methodsTableCommand } from './methods_table';
+import { exportCommand } from './export';
+import { predictCommand } from './predict';
 
 export interface Command {
   summary: string;
@@ -20,6 +22,8 @@ export interface Command {
 export const COMMANDS: Record<string, Command> = {
   train: trainCommand,
   eval: evalCommand,
+  export: exportCommand,
+  predict: predictCommand,
   report: reportCommand,
   study: studyCommand,
   'methods-table': methodsTableCommand,

@@ -29,7 +29,7 @@ inference read-out) on the run's evaluation data.`,
     const student = createModel(cfg.student.model, { ...shape, ...cfg.student.options });
     const teachers = cfg.teachers.map((t, i) => buildTeacher(t, i, shape));
     const d = createDistiller(cfg.method.name, { student, teachers, numClasses: data.numClasses, imgSize: cfg.data.imgSize, inChans: cfg.data.channels }, cfg.method.options);
-    const ck = readCheckpoint(path.join(runDir, 'checkpoints', v.checkpoint));
+    const ck = readCheckpoint(path.join(runDir, 'checkpoints', v.checkpoint), { weightsOnly: true });
     d.loadStateDict(ck.weights, { source: path.join(runDir, 'checkpoints', v.checkpoint, 'model.safetensors') });
     disposeCheckpoint(ck);
     if (cfg.run.device !== 'cpu') { d.to(cfg.run.device); for (const t of teachers) (t as any).to?.(cfg.run.device); }

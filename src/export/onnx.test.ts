@@ -10,6 +10,7 @@ import { exportOnnx, registerExporter, parseMetadata, ExportError } from './expo
 import { readOnnxSummary } from './proto';
 import { checkParity } from './parity';
 import { EXPORT_CASES, perturb, trainSteps } from './testing';
+import { readoutForward } from './run';
 
 const TOL = 1e-4;
 
@@ -20,7 +21,7 @@ for (const c of EXPORT_CASES) {
     perturb(m);
     for (const readout of c.readouts ?? [undefined]) {
       const { bytes } = exportOnnx(m, { inputShape: c.input, options: { readout } });
-      const forward = readout ? readoutForward(m, readout) : undefined;
+      const forward = readoutForward(m, readout);
       const p = await checkParity(m, bytes, c.input, { n: 32, forward });
       assert.ok(p.maxAbsDiff <= TOL, `${c.name}${readout ? ` (${readout})` : ''} random: max |Δ| ${p.maxAbsDiff}`);
       assert.ok(p.maxAbsLogit > 1e-3, `${c.name}: logits are all ~0 (${p.maxAbsLogit}); the comparison would prove nothing`);
@@ -36,22 +37,6 @@ for (const c of EXPORT_CASES) {
     assert.ok(p.maxAbsLogit > 1e-4, `${c.name} trained: logits are all ~0`);
     t.dispose();
   });
-}
-
-/** civet's own read-outs, to compare each exported one with. */
-function readoutForward(m: any, r: string) {
-  return (x: any) => {
-    if (m.forwardHeads && 'head_inv' in m) {
-      const h = m.forwardHeads(x);
-      return r === 'mean' ? h.cls.add(h.conv).add(h.inv).div(3) : h[r];
-    }
-    if (r === 'cskd_mean3') {
-      const f = m.forwardFeatures(x);
-      return m.head.call(f.select(1, 0)).add(m.head_dist.call(f.select(1, 1))).add(m.head_dist.call(f.slice(1, 2, f.shape[1])).mean(1)).div(3);
-    }
-    const h = m.forwardHeads(x);
-    return r === 'mean' ? h.cls.add(h.dist).div(2) : h[r];
-  };
 }
 
 test('export: opset 17, dynamic batch, input/output names, metadata, weights as initializers, BatchNorm folded', async () => {
