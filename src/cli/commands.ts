@@ -11,6 +11,7 @@ import { studyCommand } from './study';
 import { methodsTableCommand } from './methods_table';
 import { exportCommand } from './export';
 import { predictCommand } from './predict';
+import { serveCommand } from './serve';
 
 export interface Command {
   summary: string;
@@ -24,6 +25,7 @@ export const COMMANDS: Record<string, Command> = {
   eval: evalCommand,
   export: exportCommand,
   predict: predictCommand,
+  serve: serveCommand,
   report: reportCommand,
   study: studyCommand,
   'methods-table': methodsTableCommand,

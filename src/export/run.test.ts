@@ -8,11 +8,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { tidy, noGrad } from '../tensor';
-import { train } from '../train/trainer';
 import { loadRunData, evalBatches } from '../train/data';
 import { loadFashionMnist, SubsetDataset, materialize, FASHION_MNIST_CLASSES } from '../data';
 import { readOnnxSummary } from './proto';
 import { parseMetadata } from './export';
+import { tinyRun } from './testing';
 import { dataInfo, loadRunStudent, readRunConfig, exportRun, RunError } from './run';
 import { predictFiles, InputFileError } from './predict';
 
@@ -21,19 +21,6 @@ const CLI = path.join(ROOT, 'bin/civet');
 const SAMPLES = path.join(ROOT, 'test/fixtures/fmnist_samples');
 const samples: { file: string; index: number; label: number }[] = JSON.parse(fs.readFileSync(path.join(SAMPLES, 'index.json'), 'utf8'));
 const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, CIVET_THREADS: '1' } });
-
-/** A few seconds of training: tiny_cnn on 8 images per class, 32×32 RGB inputs (the eval transform
- *  resizes and repeats the grey channel, which predict must reproduce). */
-export async function tinyRun(dir: string, name = 'tiny'): Promise<string> {
-  const s = await train({
-    run: { name, seed: 1 },
-    student: { model: 'tiny_cnn', options: { width: 4 } },
-    data: { dataset: 'fashion-mnist', subsetPerClass: 24, testSubsetPerClass: 2, imgSize: 32, channels: 3 },
-    optimizer: { name: 'sgd', lr: 0.05, momentum: 0.9 },
-    epochs: 2, batchSize: 16, eval: { batchSize: 64 },
-  }, { out: dir, quiet: true, log: () => {} });
-  return s.runDir;
-}
 
 let runDir = '';
 let work = '';

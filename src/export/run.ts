@@ -14,6 +14,7 @@ import { methodEntry } from '../distill/registry';
 import { writeFileAtomic } from '../util/atomic';
 import { exportOnnx, type OnnxMetadata, type ExportResult } from './export';
 import { checkParity, type Parity } from './parity';
+import { writeWebApp, FMNIST_SAMPLES } from './web';
 import '../models';
 import '../distill';
 
@@ -97,13 +98,15 @@ export function loadRunStudent(runDir: string, checkpoint: 'best' | 'last' = 'be
 
 export interface RunExport extends ExportResult { file: string; parity?: Parity; student: Omit<RunStudent, 'model'> }
 
-/** Writes a run's student as ONNX (atomically) and, unless check is false, compares onnxruntime-node's
- *  logits with civet's on 32 random inputs. */
-export async function exportRun(runDir: string, out: string, o: { checkpoint?: 'best' | 'last'; check?: boolean } = {}): Promise<RunExport> {
+/** Writes a run's student as ONNX (atomically), the browser page folder when `web` names one, and,
+ *  unless check is false, compares onnxruntime-node's logits with civet's on 32 random inputs. */
+export async function exportRun(runDir: string, out: string, o: { checkpoint?: 'best' | 'last'; check?: boolean; web?: string } = {}): Promise<RunExport> {
   const s = loadRunStudent(runDir, o.checkpoint);
   try {
     const r = exportOnnx(s.model, { inputShape: s.input, metadata: s.metadata, name: s.config.run.name });
     writeFileAtomic(out, r.bytes);
+    // the browser page (with a few test images to click for Fashion-MNIST runs)
+    if (o.web) writeWebApp(o.web, { onnx: r.bytes, metadata: s.metadata, samples: s.config.data.dataset === 'fashion-mnist' ? FMNIST_SAMPLES : null });
     let parity: Parity | undefined;
     if (o.check ?? true) {
       // the run's read-out through the exported graph against civet's forward with the same read-out

@@ -8,6 +8,7 @@ import { BatchNorm2d } from '../nn/layers';
 import type { Module } from '../nn/module';
 import { createModel, Classifier } from '../models/registry';
 import { ResNet } from '../models/resnet';
+import { train } from '../train/trainer';
 import '../models';
 
 export interface ExportCase { name: string; input: [number, number, number]; build(): Classifier; readouts?: string[] }
@@ -58,6 +59,19 @@ export function trainSteps(m: Classifier, input: number[], steps = 3, seed = 2):
     opt.zeroGrad();
   }
   m.eval();
+}
+
+/** A few seconds of training: tiny_cnn on 8 images per class, 32×32 RGB inputs (the eval transform
+ *  resizes and repeats the grey channel, which predict must reproduce). */
+export async function tinyRun(dir: string, name = 'tiny'): Promise<string> {
+  const s = await train({
+    run: { name, seed: 1 },
+    student: { model: 'tiny_cnn', options: { width: 4 } },
+    data: { dataset: 'fashion-mnist', subsetPerClass: 24, testSubsetPerClass: 2, imgSize: 32, channels: 3 },
+    optimizer: { name: 'sgd', lr: 0.05, momentum: 0.9 },
+    epochs: 2, batchSize: 16, eval: { batchSize: 64 },
+  }, { out: dir, quiet: true, log: () => {} });
+  return s.runDir;
 }
 
 export type { Tensor };
