@@ -12,6 +12,7 @@ import { methodsTableCommand } from './methods_table';
 import { exportCommand } from './export';
 import { predictCommand } from './predict';
 import { serveCommand } from './serve';
+import { importCommand } from './import';
 
 export interface Command {
   summary: string;
@@ -26,6 +27,7 @@ export const COMMANDS: Record<string, Command> = {
   export: exportCommand,
   predict: predictCommand,
   serve: serveCommand,
+  import: importCommand,
   report: reportCommand,
   study: studyCommand,
   'methods-table': methodsTableCommand,

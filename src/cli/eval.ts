@@ -27,7 +27,7 @@ inference read-out) on the run's evaluation data.`,
     const data = await loadRunData(cfg);
     const shape = { numClasses: data.numClasses, imgSize: cfg.data.imgSize, inChans: cfg.data.channels };
     const student = createModel(cfg.student.model, { ...shape, ...cfg.student.options });
-    const teachers = cfg.teachers.map((t, i) => buildTeacher(t, i, shape));
+    const teachers = cfg.teachers.map((t, i) => buildTeacher(t, i, { ...shape, norm: data.norm }));
     const d = createDistiller(cfg.method.name, { student, teachers, numClasses: data.numClasses, imgSize: cfg.data.imgSize, inChans: cfg.data.channels }, cfg.method.options);
     const ck = readCheckpoint(path.join(runDir, 'checkpoints', v.checkpoint), { weightsOnly: true });
     d.loadStateDict(ck.weights, { source: path.join(runDir, 'checkpoints', v.checkpoint, 'model.safetensors') });

@@ -86,7 +86,7 @@ export async function train(config: string | object | null, opts: TrainOptions =
   const data = await loadRunData(cfg, baseDir);
   const shape = { numClasses: data.numClasses, imgSize: cfg.data.imgSize, inChans: cfg.data.channels };
   const student = createModel(cfg.student.model, { ...shape, ...cfg.student.options }).to(device);
-  const teachers = cfg.teachers.map((t, i) => buildTeacher(t, i, shape, baseDir));
+  const teachers = cfg.teachers.map((t, i) => buildTeacher(t, i, { ...shape, norm: data.norm }, baseDir));
   for (const t of teachers) if (typeof (t as any).to === 'function') (t as any).to(device);
   const distiller: Distiller = createDistiller(cfg.method.name, { student, teachers, numClasses: data.numClasses, imgSize: cfg.data.imgSize, inChans: cfg.data.channels, labels: data.train.labels }, cfg.method.options);
   if (device !== 'cpu') distiller.to(device);   // the method's own modules (projectors, exits) too
