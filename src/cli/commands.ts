@@ -10,6 +10,10 @@ import { reportCommand } from './report';
 import { studyCommand } from './study';
 import { methodsTableCommand } from './methods_table';
 import { methodsCommand } from './methods';
+import { exportCommand } from './export';
+import { predictCommand } from './predict';
+import { serveCommand } from './serve';
+import { importCommand } from './import';
 
 export interface Command {
   summary: string;
@@ -21,6 +25,10 @@ export interface Command {
 export const COMMANDS: Record<string, Command> = {
   train: trainCommand,
   eval: evalCommand,
+  export: exportCommand,
+  predict: predictCommand,
+  serve: serveCommand,
+  import: importCommand,
   report: reportCommand,
   study: studyCommand,
   methods: methodsCommand,

@@ -21,7 +21,7 @@ inference read-out) on the run's evaluation data.`,
     const { config: cfg } = loadConfig(JSON.parse(fs.readFileSync(cfgFile, 'utf8')));
     // config.json holds absolute paths (train() writes them so); the run directory is the base for any other
     const { data, distiller: d } = await buildRun(cfg, runDir);
-    const ck = readCheckpoint(path.join(runDir, 'checkpoints', v.checkpoint));
+    const ck = readCheckpoint(path.join(runDir, 'checkpoints', v.checkpoint), { weightsOnly: true });
     d.loadStateDict(ck.weights, { source: path.join(runDir, 'checkpoints', v.checkpoint, 'model.safetensors') });
     disposeCheckpoint(ck);
     const r = evaluateRun(d, cfg, data, cfg.run.device);

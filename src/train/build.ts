@@ -30,7 +30,7 @@ export async function buildRun(cfg: Config, baseDir: string): Promise<BuiltRun> 
   const data = await loadRunData(cfg, baseDir);
   const shape = { numClasses: data.numClasses, imgSize: cfg.data.imgSize, inChans: cfg.data.channels };
   const student = createModel(cfg.student.model, { ...shape, ...cfg.student.options }).to(device);
-  const teachers = cfg.teachers.map((t, i) => buildTeacher(t, i, shape, baseDir));
+  const teachers = cfg.teachers.map((t, i) => buildTeacher(t, i, { ...shape, norm: data.norm }, baseDir));
   for (const t of teachers) if (typeof (t as any).to === 'function') (t as any).to(device);
   const distiller = createDistiller(cfg.method.name, {
     student, teachers, numClasses: data.numClasses, imgSize: cfg.data.imgSize, inChans: cfg.data.channels, labels: data.train.labels,

@@ -67,8 +67,9 @@ export function writeCheckpoint(runDir: string, name: 'last' | 'best', data: Che
   return dest;
 }
 
-/** Loads and validates one checkpoint directory; throws an Error naming the bad file. */
-export function readCheckpoint(dir: string): CheckpointData {
+/** Loads and validates one checkpoint directory; throws an Error naming the bad file.
+ *  weightsOnly: skip the optimizer/EMA file (the `best` checkpoint is written without it). */
+export function readCheckpoint(dir: string, o: { weightsOnly?: boolean } = {}): CheckpointData {
   const stateFile = path.join(dir, 'state.json');
   let state: CheckpointState;
   try {
@@ -83,6 +84,7 @@ export function readCheckpoint(dir: string): CheckpointData {
   const weights = loadSafetensors(path.join(dir, 'model.safetensors')).tensors;
   const extraFile = path.join(dir, 'extra.safetensors');
   let extra = new Map<string, Tensor>();
+  if (o.weightsOnly) return { weights, extra, state };
   try {
     const needsExtra = Object.keys((state.optimizer as any)?.steps ?? {}).length > 0;
     if (needsExtra && !fs.existsSync(extraFile)) throw new Error(`${extraFile}: missing (the checkpoint state lists optimizer slots)`);

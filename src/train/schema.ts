@@ -26,6 +26,9 @@ const Teacher = z.object({
   /** a finished civet run: its student (best checkpoint) becomes the teacher */
   run: z.string().optional(),
   checkpoint: z.enum(['best', 'last']).default('best'),
+  /** the teacher's own input convention (default: from the weights' civet import metadata, else the student's) */
+  normalize: z.object({ mean: z.array(z.number()).min(1), std: z.array(posNum).min(1) }).strict().optional(),
+  imgSize: posInt.optional(),
 }).strict().superRefine((t, ctx) => {
   const n = [t.model, t.torchscript, t.run].filter((x) => x !== undefined).length;
   if (n !== 1) ctx.addIssue({ code: 'custom', message: 'give exactly one of model (+ weights), torchscript or run' });

@@ -9,8 +9,10 @@ import { convertTorchvisionStateDict } from '../interop/torchvision';
 import { loadTorchScript } from '../interop/torchscript';
 import type { Teacher } from '../distill/distiller';
 import type { Config } from './schema';
+import type { Normalize } from '../data/batch';
+import { withInputConvention, conventionFromMetadata } from './teacher_input';
 
-export interface DataShape { numClasses: number; imgSize: number; inChans: number }
+export interface DataShape { numClasses: number; imgSize: number; inChans: number; /** the data's normalisation (for teachers with their own input convention) */ norm?: Normalize }
 
 export function buildTeacher(t: Config['teachers'][number], i: number, shape: DataShape, baseDir = '.'): Teacher {
   const where = `teachers.${i}`;
@@ -35,13 +37,24 @@ export function buildTeacher(t: Config['teachers'][number], i: number, shape: Da
     (model as any).teacherName = `${cfg.student.model} (run ${cfg.run.name})`;
     return model;
   }
-  const model: Classifier = createModel(t.model!, { numClasses: shape.numClasses, imgSize: shape.imgSize, inChans: shape.inChans, ...t.options });
   if (!t.weights) {
     throw new Error(`${where}: teacher '${t.model}' has no weights: give weights (a safetensors file), or use 'run:' to take the student of a trained civet run`);
   }
   const file = resolve(t.weights);
-  const { tensors } = loadSafetensors(file);
-  const sd = t.naming === 'torchvision' ? convertTorchvisionStateDict(t.model!, tensors) : tensors;
-  try { model.loadStateDict(sd, { source: file }); } finally { for (const v of tensors.values()) v.dispose(); }
+  const { tensors, metadata } = loadSafetensors(file);
+  // a file written by civet import records the size, channels and normalisation its weights expect
+  const own = conventionFromMetadata(metadata);
+  const imgSize = t.imgSize ?? own.imgSize ?? shape.imgSize, inChans = own.inChans ?? shape.inChans;
+  let model: Classifier;
+  try {
+    model = createModel(t.model!, { numClasses: shape.numClasses, ...own.options, imgSize, inChans, ...t.options });
+    const sd = t.naming === 'torchvision' ? convertTorchvisionStateDict(t.model!, tensors) : tensors;
+    model.loadStateDict(sd, { source: file });
+  } finally { for (const v of tensors.values()) v.dispose(); }
+  const normalize = t.normalize ?? own.normalize;
+  if (normalize || imgSize !== shape.imgSize || inChans !== shape.inChans) {
+    if (!shape.norm) throw new Error(`${where}: the teacher's input convention needs the data's normalisation`);
+    withInputConvention(model, { normalize: shape.norm, imgSize: shape.imgSize, inChans: shape.inChans }, { normalize: normalize ?? shape.norm, imgSize, inChans });
+  }
   return model;
 }
