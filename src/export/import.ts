@@ -9,7 +9,6 @@ import { Tensor } from '../tensor';
 import { Linear } from '../nn/layers';
 import { createModel, Classifier, ModelOptions } from '../models/registry';
 import { convertTorchvisionStateDict } from '../interop/torchvision';
-import '../interop/torchvision_vit';
 import { timmCheckpointFilter } from '../models/timm_filter';
 import { loadSafetensors, saveSafetensors } from '../interop/weights';
 import { IMAGENET_NORM } from '../data/transforms';
