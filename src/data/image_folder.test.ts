@@ -150,3 +150,14 @@ test('missing root, file as root, no class dirs, empty class', async () => {
   assert.throws(() => new ImageFolder(root), /no images for classes empty1, empty2; supported extensions are \.jpg, \.jpeg, \.png, \.webp/);
   assert.throws(() => new ImageFolder(root, { size: 0 }), /size must be a positive integer/);
 });
+
+test('classes: a folder must hold the expected classes by name (a missing one is an error, not shifted labels)', async () => {
+  const root = tmp();
+  for (const c of ['cat', 'eel']) await write(path.join(root, c, 'a.png'), solid(4, 4, 3, [1, 2, 3]), 'png');
+  assert.throws(() => new ImageFolder(root, { classes: ['cat', 'dog', 'eel'] }),
+    (e: any) => e instanceof DatasetError && e.message.includes(root) && /no folder for class dog/.test(e.message));
+  await write(path.join(root, 'emu', 'a.png'), solid(4, 4, 3, [1, 2, 3]), 'png');
+  assert.throws(() => new ImageFolder(root, { classes: ['cat', 'eel'] }), /class folder emu not among the expected classes/);
+  const ok = new ImageFolder(root, { classes: ['cat', 'eel', 'emu'] });
+  assert.deepEqual(ok.classNames, ['cat', 'eel', 'emu']);
+});

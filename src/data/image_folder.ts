@@ -36,6 +36,11 @@ export interface ImageFolderOptions {
   /** Parallel decodes in load(); default min(8, CPU count). sharp adds its own threads. */
   concurrency?: number;
   name?: string;
+  /** The class names this folder must have, by name (e.g. the training folder's classNames for
+   *  its validation folder): labels then mean the same classes in both. A missing or extra class
+   *  is an error naming it; without this, a validation folder lacking one class would shift the
+   *  labels of every class after it. */
+  classes?: readonly string[];
 }
 
 export interface DecodedSample extends Sample {
@@ -74,6 +79,7 @@ export class ImageFolder {
     [this.height, this.width] = parseSize(opts.size);
     const exts = (opts.extensions ?? IMAGE_EXTENSIONS).map((e) => e.toLowerCase());
     const { classNames, files, labels } = scan(this.root, exts);
+    if (opts.classes) checkClasses(this.root, classNames, opts.classes);
     this.classNames = classNames;
     this.numClasses = classNames.length;
     this.files = files;
@@ -145,6 +151,13 @@ export class ImageFolder {
     });
     return new InMemoryDataset({ name: this.name, channels: 3, height, width, classNames: this.classNames, images, labels });
   }
+}
+
+function checkClasses(root: string, got: readonly string[], want: readonly string[]): void {
+  const missing = want.filter((c) => !got.includes(c)), extra = got.filter((c) => !want.includes(c));
+  if (!missing.length && !extra.length) return;
+  const parts = [missing.length ? `no folder for class${missing.length > 1 ? 'es' : ''} ${missing.join(', ')}` : '', extra.length ? `class folder${extra.length > 1 ? 's' : ''} ${extra.join(', ')} not among the expected classes` : ''].filter(Boolean);
+  throw new DatasetError(`ImageFolder classes differ from the expected ${want.length} (${want.join(', ')}): ${parts.join('; ')}`, root);
 }
 
 function parseSize(size: ImageFolderOptions['size']): [number | null, number | null] {

@@ -20,7 +20,8 @@ export async function loadRunData(c: Config, baseDir = '.'): Promise<RunData> {
     case 'imagefolder': {
       if (!root || !d.valRoot) throw new Error('data: imagefolder needs root (training images) and valRoot (evaluation images)');
       train = await new ImageFolder(root, { size: d.imgSize }).load();
-      test = await new ImageFolder(path.resolve(baseDir, d.valRoot), { size: d.imgSize }).load();
+      // the evaluation folder must hold the training folder's classes, matched by name
+      test = await new ImageFolder(path.resolve(baseDir, d.valRoot), { size: d.imgSize, classes: train.classNames }).load();
       norm = IMAGENET_NORM;
       break;
     }

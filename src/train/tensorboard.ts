@@ -256,6 +256,37 @@ export function readEvents(file: string, opts: ReadEventsOptions = {}): ScalarEv
   return events;
 }
 
+/**
+ * Cuts an event file back to its records up to `maxStep` (a resumed run logs the later steps
+ * again); a damaged or torn record ends the kept part too. Returns whether anything was cut.
+ */
+export function truncateEventsAfter(file: string, maxStep: number): boolean {
+  const b = fs.readFileSync(file);
+  let off = 0;
+  while (off + 12 <= b.length) {
+    if (b.readUInt32LE(off + 8) !== maskedCrc32c(b.subarray(off, off + 8))) break;
+    const len = b.readBigUInt64LE(off);
+    if (len > BigInt(b.length - off - 16)) break;
+    const n = Number(len);
+    const data = b.subarray(off + 12, off + 12 + n);
+    if (b.readUInt32LE(off + 12 + n) !== maskedCrc32c(data) || eventStep(data) > maxStep) break;
+    off += 16 + n;
+  }
+  if (off === b.length) return false;
+  fs.truncateSync(file, off);
+  return true;
+}
+
+function eventStep(rec: Uint8Array): number {
+  const r = new PbReader(Buffer.from(rec.buffer, rec.byteOffset, rec.byteLength));
+  while (!r.done) {
+    const [field, wire] = r.tag();
+    if (field === 2 && wire === 0) return Number(BigInt.asIntN(64, r.varint()));
+    r.skip(wire);
+  }
+  return 0;
+}
+
 function decodeSummary(buf: Buffer): { tag: string; value: number }[] {
   const r = new PbReader(buf);
   const out: { tag: string; value: number }[] = [];

@@ -81,12 +81,16 @@ test('SIGKILL at random steps and inside a checkpoint write, then resume: bit-id
   // killed by itself in the middle of its 3rd checkpoint write (model file written, state not)
   assert.equal(await runCli(['train', file, '--out', outB, '--quiet'], { CIVET_TEST_KILL_IN_CHECKPOINT: '3' }), null);
   assert.ok(fs.readdirSync(path.join(runB, 'checkpoints')).some((f) => f.startsWith('.tmp-')), 'an interrupted checkpoint was left');
+  // the killed run's lock is stale: reported and refused until it is broken explicitly
+  const refused = spawnSync(process.execPath, [CLI, 'train', '--resume', runB, '--quiet'], { encoding: 'utf8' });
+  assert.equal(refused.status, 2);
+  assert.match(refused.stderr, /locked by pid \d+ on .*that process is no longer running.*--break-lock/);
   // then killed at pseudo-random moments, resuming each time, until it finishes
   let seed = 12345, attempts = 0;
   while (!fs.existsSync(path.join(runB, 'summary.json')) && attempts < 25) {
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
     const delay = attempts < 6 ? 900 + (seed % 1500) : undefined;
-    await runCli(['train', '--resume', runB, '--quiet'], { CIVET_TEST_SLOW_CHECKPOINT: '40' }, delay);
+    await runCli(['train', '--resume', runB, '--quiet', '--break-lock'], { CIVET_TEST_SLOW_CHECKPOINT: '40' }, delay);
     attempts++;
   }
   assert.ok(fs.existsSync(path.join(runB, 'summary.json')), 'the resumed run finished');
@@ -99,23 +103,36 @@ test('SIGKILL at random steps and inside a checkpoint write, then resume: bit-id
   assert.equal(sb.steps, sa.steps);
 });
 
-test('a truncated checkpoint is refused and the previous one is used', async () => {
+test('a truncated checkpoint is refused and the previous one is used; a finished run is left as it is; records are not duplicated', async () => {
   const dir = tmp();
   const logs: string[] = [];
   const s = await train(tinyConfig('t', { epochs: 2 }), { out: dir, quiet: true, log: (l) => logs.push(l) });
   const last = path.join(s.runDir, 'checkpoints', 'last', 'model.safetensors');
   const buf = fs.readFileSync(last);
   fs.writeFileSync(last, buf.subarray(0, Math.floor(buf.length / 2)));
+  // finished: resuming changes nothing (it used to train on from prev and overwrite summary.json)
+  const summary = fs.readFileSync(path.join(s.runDir, 'summary.json'));
+  const again = await train(null, { resume: s.runDir, quiet: true, log: (l) => logs.push(l) });
+  assert.match(logs.join('\n'), /finished before \(summary\.json\); nothing to resume/);
+  assert.ok(fs.readFileSync(path.join(s.runDir, 'summary.json')).equals(summary));
+  assert.equal(again.steps, s.steps);
+  // not finished: last is refused, prev used, and the records after prev's step are cut first
+  fs.rmSync(path.join(s.runDir, 'summary.json'));
   const s2 = await train(null, { resume: s.runDir, quiet: true, log: (l) => logs.push(l) });
-  assert.match(logs.join('\n'), /refusing checkpoint .*last: .*model\.safetensors/);
+  assert.match(logs.join('\n'), /refusing checkpoint .*last: .*model\.safetensors: \d+ bytes, state\.json records \d+/);
   assert.match(logs.join('\n'), /resumed .* from .*prev/);
   assert.equal(s2.steps, s.steps);
-  // the run's TensorBoard events read back with valid framing and CRCs
+  const recs = fs.readFileSync(path.join(s.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const trainSteps = recs.filter((r) => r.kind === 'train').map((r) => r.step);
+  assert.deepEqual(trainSteps, [...Array(s.steps)].map((_, i) => i + 1), 'every step logged once');
+  assert.equal(recs.filter((r) => r.kind === 'eval').length, 2, 'one evaluation per epoch');
+  // the run's TensorBoard events read back with valid framing and CRCs, each step once
   const ev = fs.readdirSync(s.runDir).filter((f) => f.startsWith('events.out.tfevents'));
   assert.ok(ev.length >= 1);
-  const scalars = readEvents(path.join(s.runDir, ev[0]));
-  assert.ok(scalars.some((e) => e.tag === 'train/loss' && e.step === 1));
-  assert.ok(scalars.some((e) => e.tag === 'eval/top1'));
+  const scalars = ev.flatMap((f) => readEvents(path.join(s.runDir, f)));
+  const lossSteps = scalars.filter((e) => e.tag === 'train/loss').map((e) => e.step).sort((a, b) => a - b);
+  assert.deepEqual(lossSteps, trainSteps);
+  assert.equal(scalars.filter((e) => e.tag === 'eval/top1').length, 2);
 });
 
 test('NaN in the loss: stop names the step and the term; skip counts it and goes on', async () => {

@@ -11,7 +11,10 @@ import { buildRun, buildOptimization } from './build';
 import { Stepper, StepResult, NonFiniteError, evaluate, EvalResult } from './fit';
 import { loadConfig, configHash, Config, ConfigError } from './schema';
 import { trainLoader, evalBatches, RunData } from './data';
-import { writeCheckpoint, loadLatestCheckpoint, disposeCheckpoint, cleanTemporaries, CHECKPOINT_FORMAT, CheckpointState } from './checkpoints';
+import { writeCheckpoint, chooseCheckpoint, disposeCheckpoint, cleanTemporaries, CHECKPOINT_FORMAT, CheckpointState, CheckpointData, CheckpointError } from './checkpoints';
+import { lockRun, claimNewRunDir, isFinished, clearRecords, truncateRecords, RunDirError } from './run_dir';
+import type { Optimizer } from '../optim/optimizer';
+import type { DataLoader } from '../data/loader';
 import { MetricsLog } from './metrics';
 import { EventWriter } from './tensorboard';
 import { Progress } from './progress';
@@ -32,6 +35,11 @@ export interface TrainOptions {
   /** progress and messages; default stderr */
   log?: (line: string) => void;
   quiet?: boolean;
+  /** with resume: when neither `last` nor `prev` can be used, train the run again from the
+   *  beginning (its checkpoints and records are discarded) instead of refusing */
+  restart?: boolean;
+  /** with resume: break a stale run lock (its process is gone, or it was taken on another host) */
+  breakLock?: boolean;
 }
 
 export interface TrainSummary {
@@ -40,27 +48,27 @@ export interface TrainSummary {
   steps: number; epochs: number; skippedSteps: number; wallTimeSec: number; imgPerSec: number; report: string;
 }
 
-export { NonFiniteError };
+export { NonFiniteError, RunDirError };
 export type { EvalResult };
 
 export async function train(config: string | object | null, opts: TrainOptions = {}): Promise<TrainSummary> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   // ---- configuration and run directory -------------------------------------------------------
-  let cfg: Config, source: string, runDir: string;
+  // Nothing of a run (config.json, config.hash, records, checkpoints) changes before every check
+  // has passed; a resumed run is locked before anything in it is read for writing.
+  let cfg: Config, source: string, runDir: string, release: () => void;
   if (opts.resume) {
     runDir = path.resolve(opts.resume);
-    const file = path.join(runDir, 'config.json');
-    if (!fs.existsSync(file)) throw new ConfigError(`--resume ${opts.resume}: not a civet run directory (no config.json)`);
-    ({ config: cfg, source } = loadConfig(JSON.parse(fs.readFileSync(file, 'utf8')), opts.set ?? []));
-    source = file;
+    ({ config: cfg, source } = loadResumedConfig(runDir, opts.set ?? []));
+    if (isFinished(runDir)) {
+      // a finished run is left as it is: its summary and report stay those it finished with
+      log(`${runDir} finished before (summary.json); nothing to resume, the run is left as it is`);
+      return JSON.parse(fs.readFileSync(path.join(runDir, 'summary.json'), 'utf8')) as TrainSummary;
+    }
   } else {
     if (config === null) throw new ConfigError('train: give a config (file or object) or resume a run');
     ({ config: cfg, source } = loadConfig(config, opts.set ?? []));
-    // never overwrite a run: a name already taken gets the next free suffix (-2, -3, …)
-    const base = path.resolve(opts.out ?? cfg.run.out, cfg.run.name);
-    runDir = base;
-    for (let k = 2; fs.existsSync(path.join(runDir, 'checkpoints')) || fs.existsSync(path.join(runDir, 'summary.json')); k++) runDir = `${base}-${k}`;
-    if (runDir !== base) log(`${base} already holds a run (resume it with --resume ${base}); writing this one to ${runDir}`);
+    runDir = '';
   }
   const device = cfg.run.device;
   if (device !== 'cpu' && !cudaAvailable()) throw new ConfigError(`${source}: run.device: '${device}' asked for, but this civet build has no CUDA device (build with LIBTORCH pointing at a CUDA libtorch)`);
@@ -73,14 +81,28 @@ export async function train(config: string | object | null, opts: TrainOptions =
   const baseDir = opts.baseDir ? path.resolve(opts.baseDir) : typeof config === 'string' ? path.dirname(path.resolve(config)) : null;
   if (!opts.resume) {
     if (baseDir === null && hasRelativePaths(cfg)) throw new ConfigError(`${source}: a config object with relative paths needs TrainOptions.baseDir to resolve them against`);
-    cfg = absolutePaths(cfg, baseDir ?? path.parse(path.resolve(runDir)).root);
+    const base = path.resolve(opts.out ?? cfg.run.out, cfg.run.name);
+    cfg = absolutePaths(cfg, baseDir ?? path.parse(base).root);
+    // never overwrite a run: a name already taken gets the next free suffix (-2, -3, …)
+    ({ runDir, release } = claimNewRunDir(base, { log }));
+  } else {
+    release = lockRun(runDir, { breakLock: opts.breakLock, log });
   }
-  fs.mkdirSync(runDir, { recursive: true });
-  cleanTemporaries(runDir);
   const hash = configHash(cfg);
-  writeFileAtomic(path.join(runDir, 'config.json'), JSON.stringify(cfg, null, 2));
-  writeFileAtomic(path.join(runDir, 'config.hash'), hash + '\n');
+  try {
+    cleanTemporaries(runDir);
+    if (!opts.resume) {
+      writeFileAtomic(path.join(runDir, 'config.json'), JSON.stringify(cfg, null, 2));
+      writeFileAtomic(path.join(runDir, 'config.hash'), hash + '\n');
+    }
+    return await trainLocked(cfg, source, runDir, hash, amp, opts, log);
+  } finally {
+    release();
+  }
+}
 
+async function trainLocked(cfg: Config, source: string, runDir: string, hash: string, amp: { enabled: boolean; device: 'cpu' | 'cuda'; dtype: 'bfloat16' }, opts: TrainOptions, log: (l: string) => void): Promise<TrainSummary> {
+  const device = cfg.run.device;
   // ---- determinism, data, models ---------------------------------------------------------------
   if (cfg.run.deterministic) setNumThreads(1);   // fixed reduction order: bit-exact across runs and resumes on CPU
   else if (cfg.run.threads) setNumThreads(cfg.run.threads);
@@ -99,21 +121,13 @@ export async function train(config: string | object | null, opts: TrainOptions =
 
   // ---- resume ------------------------------------------------------------------------------
   let step = 0, epoch = 0, bestTop1 = -1, skipped = 0, wallBefore = 0;
-  const ck = opts.resume ? loadLatestCheckpoint(runDir, log) : null;
-  if (opts.resume && !ck && fs.existsSync(path.join(runDir, 'checkpoints'))) log(`warning: no usable checkpoint in ${runDir}; starting from the beginning`);
-  if (ck) {
-    const st = ck.data.state;
-    if (st.configHash !== hash) throw new ConfigError(`${ck.dir}: the checkpoint was written with another config (hash ${st.configHash}, now ${hash}); --set overrides cannot change a resumed run`);
-    distiller.loadStateDict(ck.data.weights, { source: path.join(ck.dir, 'model.safetensors') });
-    const opt = new Map<string, Tensor>(), emaSd = new Map<string, Tensor>();
-    for (const [k, v] of ck.data.extra) (k.startsWith('ema.') ? emaSd.set(k.slice(4), v) : opt.set(k.slice(4), v));
-    optimizer.loadStateDict(unflattenOptimizerState(opt, st.optimizer as any));
-    if (ema && st.ema) ema.loadStateDict(emaSd, st.ema);
-    setRngState(fromTypedArray(Uint8Array.from(st.rng)));
-    loader.restore(st.loader as any);
-    step = st.step; epoch = st.epoch; bestTop1 = st.bestTop1; skipped = st.skippedSteps; wallBefore = st.wallTimeSec;
-    disposeCheckpoint(ck.data);
-    log(`resumed ${runDir} at step ${step} (epoch ${epoch + 1}/${cfg.epochs}) from ${ck.dir}`);
+  if (opts.resume) {
+    const st = resumeRun({ runDir, hash, distiller, optimizer, ema, loader }, { restart: opts.restart, log });
+    if (st) ({ step, epoch, bestTop1, skippedSteps: skipped, wallTimeSec: wallBefore } = st);
+    if (st) log(`resumed ${runDir} at step ${step} (epoch ${epoch + 1}/${cfg.epochs}) from ${st.dir}`);
+    // the config is the run's own (config.json); only a missing or stale hash file is rewritten
+    const hashFile = path.join(runDir, 'config.hash');
+    if (!fs.existsSync(hashFile) || fs.readFileSync(hashFile, 'utf8').trim() !== hash) writeFileAtomic(hashFile, hash + '\n');
   }
 
   const metrics = new MetricsLog(runDir);
@@ -207,6 +221,124 @@ export async function train(config: string | object | null, opts: TrainOptions =
   ema?.dispose();
   optimizer.dispose?.();
   return summary;
+}
+
+// ---- resuming a run ------------------------------------------------------------------------------
+
+/** The run's own config (config.json). `--set` may not change it: a changed key is refused here,
+ *  naming it, before anything of the run is touched. */
+function loadResumedConfig(runDir: string, sets: string[]): { config: Config; source: string } {
+  const file = path.join(runDir, 'config.json');
+  if (!fs.existsSync(file)) throw new ConfigError(`--resume ${runDir}: not a civet run directory (no config.json)`);
+  let raw: unknown;
+  try { raw = JSON.parse(fs.readFileSync(file, 'utf8')); } catch (e: any) { throw new ConfigError(`${file}: not valid JSON (${e.message})`); }
+  const own = loadConfig(raw).config;
+  const { config } = loadConfig(raw, sets);
+  if (configHash(config) !== configHash(own)) {
+    const changed = diffKeys(own, config).map(([k, a, b]) => `${k} (${JSON.stringify(a)} → ${JSON.stringify(b)})`);
+    throw new ConfigError(`--set ${sets.join(' ')}: a resumed run keeps its config (${file}); this would change ${changed.join(', ')}. Start a new run to train with other settings`);
+  }
+  return { config: own, source: file };
+}
+
+function diffKeys(a: any, b: any, at = ''): [string, unknown, unknown][] {
+  if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+    return [...new Set([...Object.keys(a), ...Object.keys(b)])].flatMap((k) => diffKeys(a[k], b[k], at ? `${at}.${k}` : k));
+  }
+  return JSON.stringify(a) === JSON.stringify(b) ? [] : [[at, a, b]];
+}
+
+interface ResumeTarget { runDir: string; hash: string; distiller: Distiller; optimizer: Optimizer<any>; ema: ModelEma | null; loader: DataLoader }
+interface Resumed { dir: string; step: number; epoch: number; bestTop1: number; skippedSteps: number; wallTimeSec: number }
+
+/**
+ * Restores the training state from the newest usable checkpoint (`last`, else `prev`) and cuts the
+ * run's records back to its step. Restoring is part of the check: a generator, loader, weight or
+ * optimizer state that does not fit is damage of that checkpoint, and the next one is tried. With
+ * no checkpoint at all the run starts from the beginning; with checkpoints that are all unusable
+ * it is refused with the reasons, unless `restart`.
+ */
+function resumeRun(t: ResumeTarget, o: { restart?: boolean; log: (l: string) => void }): Resumed | null {
+  if (!['last', 'prev'].some((n) => fs.existsSync(path.join(t.runDir, 'checkpoints', n)))) {
+    const removed = clearRecords(t.runDir);
+    o.log(`${t.runDir}: no checkpoint written yet; starting from the beginning${removed.length ? ` (removed ${removed.join(', ')})` : ''}`);
+    return null;
+  }
+  // a refused checkpoint may have been applied in part; --restart puts the initial state back
+  const initial = o.restart ? snapshotTraining(t) : null;
+  try {
+    const { chosen, refused } = chooseCheckpoint(t.runDir, (c) => applyCheckpoint(t, c));
+    for (const r of refused) o.log(`refusing checkpoint ${r.dir}: ${r.reason}`);
+    if (chosen) {
+      const st = chosen.data.state;
+      disposeCheckpoint(chosen.data);
+      truncateRecords(t.runDir, st.step, o.log);
+      return { dir: chosen.dir, step: st.step, epoch: st.epoch, bestTop1: st.bestTop1, skippedSteps: st.skippedSteps, wallTimeSec: st.wallTimeSec };
+    }
+    if (!initial) {
+      throw new RunDirError(`${t.runDir}: no usable checkpoint to resume from:\n  ${refused.map((r) => r.reason).join('\n  ')}\n` +
+        'pass --restart to train the run again from the beginning (its checkpoints and records are discarded)');
+    }
+    restoreSnapshot(t, initial);
+    const removed = clearRecords(t.runDir);
+    o.log(`--restart: no usable checkpoint in ${t.runDir}; training it again from the beginning (removed ${removed.join(', ')})`);
+    return null;
+  } finally {
+    if (initial) disposeSnapshot(initial);
+  }
+}
+
+/** Puts one checkpoint's state into the run; throws a CheckpointError naming the file and part
+ *  that does not fit (a config change is a ConfigError: no other checkpoint would fit either). */
+function applyCheckpoint(t: ResumeTarget, c: { dir: string; data: CheckpointData }): void {
+  const st = c.data.state;
+  const stateFile = path.join(c.dir, 'state.json'), modelFile = path.join(c.dir, 'model.safetensors'), extraFile = path.join(c.dir, 'extra.safetensors');
+  if (st.configHash !== t.hash) throw new ConfigError(`${c.dir}: the checkpoint was written with another config (hash ${st.configHash}, now ${t.hash}): ${path.join(t.runDir, 'config.json')} was changed after it`);
+  const part = (file: string, what: string, fn: () => void) => {
+    try { fn(); } catch (e: any) { throw new CheckpointError(file, `${what}: ${String(e.message).replace(`${file}: `, '')}`); }
+  };
+  // the generator state first: it is checked whole before it is set
+  part(stateFile, 'rng', () => {
+    const cur = getRngState(), size = cur.shape[0];
+    cur.dispose();
+    if (st.rng.length !== size) throw new Error(`${st.rng.length} bytes, this libtorch's generator state is ${size} bytes`);
+    const r = fromTypedArray(Uint8Array.from(st.rng));
+    try { setRngState(r); } finally { r.dispose(); }
+  });
+  part(stateFile, 'loader', () => t.loader.restore(st.loader as any));
+  part(modelFile, 'weights', () => t.distiller.loadStateDict(c.data.weights, { source: modelFile }));
+  const opt = new Map<string, Tensor>(), emaSd = new Map<string, Tensor>();
+  for (const [k, v] of c.data.extra) (k.startsWith('ema.') ? emaSd.set(k.slice(4), v) : opt.set(k.slice(4), v));
+  part(extraFile, 'optimizer state', () => {
+    if (!st.optimizer) throw new Error('state.json has none');
+    t.optimizer.loadStateDict(unflattenOptimizerState(opt, st.optimizer as any));
+  });
+  if (t.ema) part(extraFile, 'EMA state', () => { if (!st.ema) throw new Error('state.json has none'); t.ema!.loadStateDict(emaSd, st.ema); });
+}
+
+interface Snapshot { weights: Map<string, Tensor>; opt: ReturnType<Optimizer<any>['stateDict']>; ema: { sd: Map<string, Tensor>; meta: { updates: number; decay: number } } | null; rng: Tensor; loader: unknown }
+
+const cloneAll = (m: Map<string, Tensor>) => noGrad(() => new Map([...m].map(([k, v]) => [k, v.clone()] as [string, Tensor])));
+
+function snapshotTraining(t: ResumeTarget): Snapshot {
+  return {
+    weights: cloneAll(t.distiller.stateDict()), opt: t.optimizer.stateDict(),
+    ema: t.ema ? { sd: cloneAll(t.ema.stateDict()), meta: t.ema.meta() } : null, rng: getRngState(), loader: t.loader.state(),
+  };
+}
+
+function restoreSnapshot(t: ResumeTarget, s: Snapshot): void {
+  t.distiller.loadStateDict(s.weights);
+  t.optimizer.loadStateDict(s.opt);
+  if (t.ema && s.ema) t.ema.loadStateDict(s.ema.sd, s.ema.meta);
+  setRngState(s.rng);
+  t.loader.restore(s.loader as any);
+}
+
+function disposeSnapshot(s: Snapshot): void {
+  for (const v of s.weights.values()) v.dispose();
+  for (const v of s.ema?.sd.values() ?? []) v.dispose();
+  s.rng.dispose();
 }
 
 function hasRelativePaths(c: Config): boolean {
