@@ -15,7 +15,8 @@ export { createModel, registerModel, listModels, modelEntry, type Classifier, ty
 export * from './distill';
 
 // training and studies
-export { train, evaluateRun, NonFiniteError, type TrainOptions, type TrainSummary } from './train/trainer';
+export { train, evaluateRun, NonFiniteError, RunDirError, type TrainOptions, type TrainSummary } from './train/trainer';
+export { CheckpointError } from './train/checkpoints';
 export { evaluate, fit, type EvalResult } from './train/fit';
 export { buildRun } from './train/build';
 export { loadConfig, ConfigError, ConfigSchema, type Config, type ConfigInput } from './train/schema';
