@@ -10,6 +10,7 @@ import { ModelEma, flattenOptimizerState, unflattenOptimizerState } from '../opt
 import { buildRun, buildOptimization } from './build';
 import { Stepper, StepResult, NonFiniteError, evaluate, EvalResult } from './fit';
 import { loadConfig, configHash, Config, ConfigError } from './schema';
+import { preflight } from './preflight';
 import { trainLoader, evalBatches, RunData } from './data';
 import { writeCheckpoint, loadLatestCheckpoint, disposeCheckpoint, cleanTemporaries, CHECKPOINT_FORMAT, CheckpointState } from './checkpoints';
 import { MetricsLog } from './metrics';
@@ -75,6 +76,7 @@ export async function train(config: string | object | null, opts: TrainOptions =
     if (baseDir === null && hasRelativePaths(cfg)) throw new ConfigError(`${source}: a config object with relative paths needs TrainOptions.baseDir to resolve them against`);
     cfg = absolutePaths(cfg, baseDir ?? path.parse(path.resolve(runDir)).root);
   }
+  preflight(cfg, source, opts.set ?? []);   // models, method, teachers, data: every mistake before the run folder exists
   fs.mkdirSync(runDir, { recursive: true });
   cleanTemporaries(runDir);
   const hash = configHash(cfg);
