@@ -75,7 +75,11 @@ test('checkOrder: every mean of a level must exceed every mean of the next', () 
   const g = (name: string, xs: number[]) => [name, { name, runs: xs.map((top1, seed) => ({ seed, top1 })) }] as const;
   const groups = new Map([g('a', [0.9, 0.8]), g('b', [0.7, 0.7]), g('c', [0.75, 0.85]), g('d', [0.5, 0.6])]);
   assert.equal(checkOrder('x', ['a', 'b', 'd'], groups, 'top1').holds, true);
-  assert.equal(checkOrder('x', ['a', ['b', 'c'], 'd'], groups, 'top1').holds, true);
+  assert.equal(checkOrder('x', ['a', 'b', 'd'], groups, 'top1').verdict, 'holds');
+  // a (0.85) > c (0.80) by 5 points, within the 7.07-point spread of a and c: in order, but inconclusive
+  assert.equal(checkOrder('x', ['a', ['b', 'c'], 'd'], groups, 'top1').holds, false);
+  assert.equal(checkOrder('x', ['a', ['b', 'c'], 'd'], groups, 'top1').verdict, 'inconclusive');
+  assert.equal(checkOrder('x', ['d', 'a'], groups, 'top1').verdict, 'does not hold');
   // b (0.70) does not exceed a (0.85)
   assert.equal(checkOrder('x', [['b', 'c'], 'a'], groups, 'top1').holds, false);
   assert.equal(checkOrder('x', ['d', 'a'], groups, 'top1').holds, false);

@@ -22,7 +22,7 @@ import { fork } from 'node:child_process';
 import { z } from 'zod';
 import { train, TrainSummary, TrainOptions } from '../train/trainer';
 import { readConfigFile, validateConfig, applyOverrides, ConfigError } from '../train/schema';
-import { writeStudyReport, writeReport, meanStd, Study, StudyGroup, StudyClaim } from '../report/html';
+import { writeStudyReport, writeReport, meanStd, Study, StudyGroup, StudyClaim, ClaimVerdict, claimVerdict, VERDICT_BADGE } from '../report/html';
 import { writeFileAtomic } from '../util/atomic';
 
 const Order = z.array(z.union([z.string(), z.array(z.string()).nonempty()])).min(2, 'an order needs at least two entries');
@@ -243,7 +243,9 @@ export function checkOrder(text: string, order: (string | string[])[], groups: M
   const margin = holds && maxStd > 0
     ? `; smallest margin ${(scale * minGap).toFixed(2)}${unit} ${minGap > maxStd ? '>' : '<'} largest std over seeds ${(scale * maxStd).toFixed(2)}${unit}${minGap > maxStd ? '' : ' (within seed noise)'}`
     : '';
-  return { text, holds, detail: `${metric} means: ${parts.join('  ')}${margin}` };
+  // issue 16: an ordering whose smallest margin is within the seeds' spread is inconclusive, not a ✓
+  const verdict: ClaimVerdict = !holds ? 'does not hold' : maxStd > 0 && !(minGap > maxStd) ? 'inconclusive' : 'holds';
+  return { text, holds: verdict === 'holds', verdict, detail: `${metric} means: ${parts.join('  ')}${margin}` };
 }
 
 export function studyMarkdown(s: Study, metric: string): string {
@@ -256,7 +258,7 @@ export function studyMarkdown(s: Study, metric: string): string {
   const lines = [
     `# ${s.title}`, '', s.description ?? '', '',
     `## Claims (${metric})`, '',
-    ...s.claims.map((c) => `- ${c.holds ? '✓ holds' : '✗ does not hold'}: ${c.text} — ${c.detail}`), '',
+    ...s.claims.map((c) => `- ${VERDICT_BADGE[claimVerdict(c)]}: ${c.text} — ${c.detail}`), '',
     '## Results (mean ± std over seeds)', '',
     `| group | seeds | ${keys.join(' | ')} |`, `|---|---|${keys.map(() => '---').join('|')}|`,
     ...s.groups.map((g) => `| ${g.name} | ${g.runs.length} | ${keys.map((k) => fmt(k, g.runs.map((r) => r[k]).filter((x): x is number => typeof x === 'number'))).join(' | ')} |`),
