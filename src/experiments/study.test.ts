@@ -131,3 +131,18 @@ test('--only runs the asked variant and what it learns from; --jobs 2 runs in wo
   assert.equal(cfg.run.threads, Math.max(1, Math.floor(os.cpus().length / 2)));
   await assert.rejects(runStudy(file, { only: ['ghost'], quiet: true, log: () => {} }), /--only: unknown variant 'ghost'/);
 });
+
+test('every variant is validated before the first run: a bad last variant stops the study before the teacher trains', async () => {
+  const dir = tmp();
+  const s = tinyStudy(dir);
+  s.variants.chain.epochs = -4;
+  s.variants.alone.optimizer = { name: 'sgd', lr: 0.05, lrr: 1 };
+  const file = write(dir, 'study.yaml', s);
+  await assert.rejects(runStudy(file, { quiet: true, log: () => {} }), (e: any) => {
+    assert.equal(e.name, 'ConfigError');
+    assert.match(e.message, /\(alone-s0\): optimizer: unknown key 'lrr'/);
+    assert.match(e.message, /\(chain-s0\): epochs: expected a positive integer/);
+    return true;
+  });
+  assert.equal(fs.existsSync(path.join(dir, 'runs')), false, 'a run started before the configs were checked');
+});

@@ -144,25 +144,14 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
   const t0 = Date.now();
   let done = 0;
   const summaries = new Map<string, TrainSummary>();
+  const configOf = (name: string, overrides: Record<string, unknown>, seed: number | null) =>
+    runConfig(s, out, name, overrides, seed, opts.set ?? [], jobs, file);
+  // issue 16: every run's config is checked before the first run starts (a bad variant used to be
+  // found only when its turn came, after the teachers had trained)
+  validateAllRuns(teacherNames.map((t) => [t, s.teachers[t], null] as const), variantNames.flatMap((v) => seeds.map((sd) => [v, s.variants[v], sd] as const)), configOf);
   const runOne = async (name: string, overrides: Record<string, unknown>, seed: number | null): Promise<TrainSummary> => {
-    const runName = seed === null ? `teacher-${name}` : `${name}-s${seed}`;
+    const { runName, cfg } = configOf(name, overrides, seed);
     const runDir = path.join(out, runName);
-    const resolved = structuredClone(overrides);
-    if (Array.isArray(resolved.teachers)) {
-      resolved.teachers = resolved.teachers.map((t) => {
-        if (typeof t !== 'string') return t;
-        const ref = t.slice(1);
-        const dirOf = ref in s.teachers ? path.join(out, `teacher-${ref}`) : path.join(out, `${ref}-s${seed}`);
-        return { run: dirOf };
-      });
-    }
-    const cfgRaw = deepMerge(s.base, resolved) as Record<string, any>;
-    cfgRaw.run = { ...(cfgRaw.run ?? {}), name: runName };
-    if (seed !== null) cfgRaw.run.seed = seed;
-    const cfg = applyOverrides(cfgRaw, opts.set ?? [], '--set') as Record<string, any>;
-    if (jobs > 1) cfg.run.threads = Math.max(1, Math.floor(os.cpus().length / jobs));
-    // paths in the study (data roots, weights) are relative to the study file
-    validateConfig(cfg, `${file} (${runName})`, opts.set ?? []);
     done++;
     const tag = `[study ${done}/${total}] ${runName}`;
     const summaryFile = path.join(runDir, 'summary.json');
@@ -221,6 +210,37 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
   writeFileAtomic(markdown, studyMarkdown(study, metric));
   log(`[study] report: ${reportFile} (${claims.filter((c) => c.holds).length}/${claims.length} claims hold)`);
   return { study, report: reportFile, json, markdown, wallTimeSec: wall };
+}
+
+/** The train config of one run of a study (validated; teachers given as '@name' become run dirs). */
+function runConfig(s: StudyFile, out: string, name: string, overrides: Record<string, unknown>, seed: number | null, sets: string[], jobs: number, file: string): { runName: string; cfg: Record<string, any> } {
+  const runName = seed === null ? `teacher-${name}` : `${name}-s${seed}`;
+  const resolved = structuredClone(overrides);
+  if (Array.isArray(resolved.teachers)) {
+    resolved.teachers = resolved.teachers.map((t) => {
+      if (typeof t !== 'string') return t;
+      const ref = t.slice(1);
+      const dirOf = ref in s.teachers ? path.join(out, `teacher-${ref}`) : path.join(out, `${ref}-s${seed}`);
+      return { run: dirOf };
+    });
+  }
+  const cfgRaw = deepMerge(s.base, resolved) as Record<string, any>;
+  cfgRaw.run = { ...(cfgRaw.run ?? {}), name: runName };
+  if (seed !== null) cfgRaw.run.seed = seed;
+  const cfg = applyOverrides(cfgRaw, sets, '--set') as Record<string, any>;
+  if (jobs > 1) cfg.run.threads = Math.max(1, Math.floor(os.cpus().length / jobs));
+  // paths in the study (data roots, weights) are relative to the study file
+  validateConfig(cfg, `${file} (${runName})`, sets);
+  return { runName, cfg };
+}
+
+/** Builds (and so validates) every run's config; all the errors at once, before any run starts. */
+function validateAllRuns(teachers: readonly (readonly [string, Record<string, unknown>, null])[], variants: readonly (readonly [string, Record<string, unknown>, number])[], configOf: (n: string, o: Record<string, unknown>, seed: number | null) => unknown): void {
+  const errors: string[] = [];
+  for (const [n, o, seed] of [...teachers, ...variants]) {
+    try { configOf(n, o, seed); } catch (e: any) { if (e instanceof ConfigError) errors.push(e.message); else throw e; }
+  }
+  if (errors.length) throw new ConfigError([...new Set(errors)].join('\n'));
 }
 
 /** order [a, [b, c], d]: every mean of an entry exceeds every mean of the next entry. */
