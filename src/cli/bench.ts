@@ -31,9 +31,14 @@ Run bench/side_by_side.sh to print civet and PyTorch figures together with their
     }
     const num = (k: string, x: string) => {
       const n = Number(x);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`--${k} must be a positive integer, got '${x}'`);
+      // a usage error (exit 2), as main() treats ConfigErrors
+      if (!Number.isInteger(n) || n < 1) throw Object.assign(new Error(`--${k} must be a positive integer, got '${x}'`), { name: 'ConfigError' });
       return n;
     };
+    if (!listWorkloads().some(([n]) => n === name)) {
+      process.stderr.write(`civet bench: unknown workload '${name}'; workloads:\n${listWorkloads().map(([n, d]) => `  ${n.padEnd(20)} ${d}`).join('\n')}\n`);
+      return 2;
+    }
     const threads = v.threads ? num('threads', v.threads) : defaultThreads();
     setNumThreads(threads);
     const out = await runWorkload(name, { steps: num('steps', v.steps), batch: num('batch', v.batch), threads, classes: num('classes', v.classes), device: v.device });

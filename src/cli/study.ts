@@ -1,5 +1,6 @@
 import type { Command } from './commands';
 import { runStudy } from '../experiments/study';
+import { claimVerdict, VERDICT_BADGE } from '../report/html';
 
 export const studyCommand: Command = {
   summary: 'run a study: variants × seeds of training runs, a mean ± std table and checked claims',
@@ -30,7 +31,7 @@ reused and interrupted ones resumed, so running the same command again continues
     const jobs = Number(v.jobs);
     if (!Number.isInteger(jobs) || jobs < 1) throw Object.assign(new Error(`--jobs: expected a positive integer, got '${v.jobs}'`), { name: 'ConfigError' });
     const r = await runStudy(pos[0], { jobs, only: list(v.only), seeds, out: v.out, report: v.report, set: v.set ?? [], quiet: v.quiet });
-    for (const c of r.study.claims) process.stdout.write(`${c.holds ? '✓' : '✗'} ${c.text}\n    ${c.detail}\n`);
+    for (const c of r.study.claims) process.stdout.write(`${VERDICT_BADGE[claimVerdict(c)]}: ${c.text}\n    ${c.detail}\n`);
     process.stdout.write(`report: ${r.report}\n`);
     return 0;
   },

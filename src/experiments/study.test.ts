@@ -75,7 +75,11 @@ test('checkOrder: every mean of a level must exceed every mean of the next', () 
   const g = (name: string, xs: number[]) => [name, { name, runs: xs.map((top1, seed) => ({ seed, top1 })) }] as const;
   const groups = new Map([g('a', [0.9, 0.8]), g('b', [0.7, 0.7]), g('c', [0.75, 0.85]), g('d', [0.5, 0.6])]);
   assert.equal(checkOrder('x', ['a', 'b', 'd'], groups, 'top1').holds, true);
-  assert.equal(checkOrder('x', ['a', ['b', 'c'], 'd'], groups, 'top1').holds, true);
+  assert.equal(checkOrder('x', ['a', 'b', 'd'], groups, 'top1').verdict, 'holds');
+  // a (0.85) > c (0.80) by 5 points, within the 7.07-point spread of a and c: in order, but inconclusive
+  assert.equal(checkOrder('x', ['a', ['b', 'c'], 'd'], groups, 'top1').holds, false);
+  assert.equal(checkOrder('x', ['a', ['b', 'c'], 'd'], groups, 'top1').verdict, 'inconclusive');
+  assert.equal(checkOrder('x', ['d', 'a'], groups, 'top1').verdict, 'does not hold');
   // b (0.70) does not exceed a (0.85)
   assert.equal(checkOrder('x', [['b', 'c'], 'a'], groups, 'top1').holds, false);
   assert.equal(checkOrder('x', ['d', 'a'], groups, 'top1').holds, false);
@@ -126,4 +130,19 @@ test('--only runs the asked variant and what it learns from; --jobs 2 runs in wo
   const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'runs', 'kd-s0', 'config.json'), 'utf8'));
   assert.equal(cfg.run.threads, Math.max(1, Math.floor(os.cpus().length / 2)));
   await assert.rejects(runStudy(file, { only: ['ghost'], quiet: true, log: () => {} }), /--only: unknown variant 'ghost'/);
+});
+
+test('every variant is validated before the first run: a bad last variant stops the study before the teacher trains', async () => {
+  const dir = tmp();
+  const s = tinyStudy(dir);
+  s.variants.chain.epochs = -4;
+  s.variants.alone.optimizer = { name: 'sgd', lr: 0.05, lrr: 1 };
+  const file = write(dir, 'study.yaml', s);
+  await assert.rejects(runStudy(file, { quiet: true, log: () => {} }), (e: any) => {
+    assert.equal(e.name, 'ConfigError');
+    assert.match(e.message, /\(alone-s0\): optimizer: unknown key 'lrr'/);
+    assert.match(e.message, /\(chain-s0\): epochs: expected a positive integer/);
+    return true;
+  });
+  assert.equal(fs.existsSync(path.join(dir, 'runs')), false, 'a run started before the configs were checked');
 });

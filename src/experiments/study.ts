@@ -22,7 +22,7 @@ import { fork } from 'node:child_process';
 import { z } from 'zod';
 import { train, TrainSummary, TrainOptions } from '../train/trainer';
 import { readConfigFile, validateConfig, applyOverrides, ConfigError } from '../train/schema';
-import { writeStudyReport, writeReport, meanStd, Study, StudyGroup, StudyClaim } from '../report/html';
+import { writeStudyReport, writeReport, meanStd, Study, StudyGroup, StudyClaim, ClaimVerdict, claimVerdict, VERDICT_BADGE } from '../report/html';
 import { writeFileAtomic } from '../util/atomic';
 
 const Order = z.array(z.union([z.string(), z.array(z.string()).nonempty()])).min(2, 'an order needs at least two entries');
@@ -144,25 +144,14 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
   const t0 = Date.now();
   let done = 0;
   const summaries = new Map<string, TrainSummary>();
+  const configOf = (name: string, overrides: Record<string, unknown>, seed: number | null) =>
+    runConfig(s, out, name, overrides, seed, opts.set ?? [], jobs, file);
+  // issue 16: every run's config is checked before the first run starts (a bad variant used to be
+  // found only when its turn came, after the teachers had trained)
+  validateAllRuns(teacherNames.map((t) => [t, s.teachers[t], null] as const), variantNames.flatMap((v) => seeds.map((sd) => [v, s.variants[v], sd] as const)), configOf);
   const runOne = async (name: string, overrides: Record<string, unknown>, seed: number | null): Promise<TrainSummary> => {
-    const runName = seed === null ? `teacher-${name}` : `${name}-s${seed}`;
+    const { runName, cfg } = configOf(name, overrides, seed);
     const runDir = path.join(out, runName);
-    const resolved = structuredClone(overrides);
-    if (Array.isArray(resolved.teachers)) {
-      resolved.teachers = resolved.teachers.map((t) => {
-        if (typeof t !== 'string') return t;
-        const ref = t.slice(1);
-        const dirOf = ref in s.teachers ? path.join(out, `teacher-${ref}`) : path.join(out, `${ref}-s${seed}`);
-        return { run: dirOf };
-      });
-    }
-    const cfgRaw = deepMerge(s.base, resolved) as Record<string, any>;
-    cfgRaw.run = { ...(cfgRaw.run ?? {}), name: runName };
-    if (seed !== null) cfgRaw.run.seed = seed;
-    const cfg = applyOverrides(cfgRaw, opts.set ?? [], '--set') as Record<string, any>;
-    if (jobs > 1) cfg.run.threads = Math.max(1, Math.floor(os.cpus().length / jobs));
-    // paths in the study (data roots, weights) are relative to the study file
-    validateConfig(cfg, `${file} (${runName})`, opts.set ?? []);
     done++;
     const tag = `[study ${done}/${total}] ${runName}`;
     const summaryFile = path.join(runDir, 'summary.json');
@@ -223,6 +212,37 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
   return { study, report: reportFile, json, markdown, wallTimeSec: wall };
 }
 
+/** The train config of one run of a study (validated; teachers given as '@name' become run dirs). */
+function runConfig(s: StudyFile, out: string, name: string, overrides: Record<string, unknown>, seed: number | null, sets: string[], jobs: number, file: string): { runName: string; cfg: Record<string, any> } {
+  const runName = seed === null ? `teacher-${name}` : `${name}-s${seed}`;
+  const resolved = structuredClone(overrides);
+  if (Array.isArray(resolved.teachers)) {
+    resolved.teachers = resolved.teachers.map((t) => {
+      if (typeof t !== 'string') return t;
+      const ref = t.slice(1);
+      const dirOf = ref in s.teachers ? path.join(out, `teacher-${ref}`) : path.join(out, `${ref}-s${seed}`);
+      return { run: dirOf };
+    });
+  }
+  const cfgRaw = deepMerge(s.base, resolved) as Record<string, any>;
+  cfgRaw.run = { ...(cfgRaw.run ?? {}), name: runName };
+  if (seed !== null) cfgRaw.run.seed = seed;
+  const cfg = applyOverrides(cfgRaw, sets, '--set') as Record<string, any>;
+  if (jobs > 1) cfg.run.threads = Math.max(1, Math.floor(os.cpus().length / jobs));
+  // paths in the study (data roots, weights) are relative to the study file
+  validateConfig(cfg, `${file} (${runName})`, sets);
+  return { runName, cfg };
+}
+
+/** Builds (and so validates) every run's config; all the errors at once, before any run starts. */
+function validateAllRuns(teachers: readonly (readonly [string, Record<string, unknown>, null])[], variants: readonly (readonly [string, Record<string, unknown>, number])[], configOf: (n: string, o: Record<string, unknown>, seed: number | null) => unknown): void {
+  const errors: string[] = [];
+  for (const [n, o, seed] of [...teachers, ...variants]) {
+    try { configOf(n, o, seed); } catch (e: any) { if (e instanceof ConfigError) errors.push(e.message); else throw e; }
+  }
+  if (errors.length) throw new ConfigError([...new Set(errors)].join('\n'));
+}
+
 /** order [a, [b, c], d]: every mean of an entry exceeds every mean of the next entry. */
 export function checkOrder(text: string, order: (string | string[])[], groups: Map<string, StudyGroup>, metric: string): StudyClaim {
   const stats = (n: string) => meanStd(groups.get(n)!.runs.map((r) => r[metric]).filter((v): v is number => typeof v === 'number'));
@@ -243,7 +263,9 @@ export function checkOrder(text: string, order: (string | string[])[], groups: M
   const margin = holds && maxStd > 0
     ? `; smallest margin ${(scale * minGap).toFixed(2)}${unit} ${minGap > maxStd ? '>' : '<'} largest std over seeds ${(scale * maxStd).toFixed(2)}${unit}${minGap > maxStd ? '' : ' (within seed noise)'}`
     : '';
-  return { text, holds, detail: `${metric} means: ${parts.join('  ')}${margin}` };
+  // issue 16: an ordering whose smallest margin is within the seeds' spread is inconclusive, not a ✓
+  const verdict: ClaimVerdict = !holds ? 'does not hold' : maxStd > 0 && !(minGap > maxStd) ? 'inconclusive' : 'holds';
+  return { text, holds: verdict === 'holds', verdict, detail: `${metric} means: ${parts.join('  ')}${margin}` };
 }
 
 export function studyMarkdown(s: Study, metric: string): string {
@@ -256,7 +278,7 @@ export function studyMarkdown(s: Study, metric: string): string {
   const lines = [
     `# ${s.title}`, '', s.description ?? '', '',
     `## Claims (${metric})`, '',
-    ...s.claims.map((c) => `- ${c.holds ? '✓ holds' : '✗ does not hold'}: ${c.text} — ${c.detail}`), '',
+    ...s.claims.map((c) => `- ${VERDICT_BADGE[claimVerdict(c)]}: ${c.text} — ${c.detail}`), '',
     '## Results (mean ± std over seeds)', '',
     `| group | seeds | ${keys.join(' | ')} |`, `|---|---|${keys.map(() => '---').join('|')}|`,
     ...s.groups.map((g) => `| ${g.name} | ${g.runs.length} | ${keys.map((k) => fmt(k, g.runs.map((r) => r[k]).filter((x): x is number => typeof x === 'number'))).join(' | ')} |`),

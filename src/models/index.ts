@@ -11,3 +11,4 @@ import './deit';
 import './civt';
 import './mixer';
 import './tiny';
+export * from './options';

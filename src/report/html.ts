@@ -31,6 +31,8 @@ tbody tr:hover td { background: #f8fafc; }
 .claims li { background: #fff; border: 1px solid #e1e4e8; border-left: 4px solid; border-radius: 6px; padding: 8px 12px; margin-bottom: 8px; }
 .claims li.holds { border-left-color: #2e9d4f; }
 .claims li.fails { border-left-color: #d64545; }
+.claims li.inconclusive { border-left-color: #c99a06; }
+.inconclusive .badge { background: #c99a06; }
 .badge { display: inline-block; font-size: 12px; font-weight: 600; padding: 1px 8px; border-radius: 10px; margin-right: 8px; color: #fff; }
 .holds .badge { background: #2e9d4f; }
 .fails .badge { background: #d64545; }
@@ -138,9 +140,20 @@ export interface StudyGroup {
 
 export interface StudyClaim {
   text: string;
+  /** true only when the ordering holds by more than the seeds' spread (verdict 'holds') */
   holds: boolean;
+  /** 'inconclusive': the means are in order, but a margin is within the spread over seeds */
+  verdict?: ClaimVerdict;
   detail?: string;
 }
+
+export type ClaimVerdict = 'holds' | 'inconclusive' | 'does not hold';
+
+/** A claim's verdict (claims written before verdicts existed: from `holds`). */
+export function claimVerdict(c: StudyClaim): ClaimVerdict {
+  return c.verdict ?? (c.holds ? 'holds' : 'does not hold');
+}
+export const VERDICT_BADGE: Readonly<Record<ClaimVerdict, string>> = { holds: '✓ holds', inconclusive: '? inconclusive', 'does not hold': '✗ does not hold' };
 
 export interface Study {
   title: string;
@@ -190,7 +203,7 @@ export function renderStudyReport(study: Study): string {
     'groups',
   );
   const claims = study.claims.length
-    ? `<ul class="claims">${study.claims.map((c) => `<li class="${c.holds ? 'holds' : 'fails'}"><span class="badge">${c.holds ? '✓ holds' : '✗ does not hold'}</span>${esc(c.text)}${c.detail ? `<div class="detail">${esc(c.detail)}</div>` : ''}</li>`).join('\n')}</ul>`
+    ? `<ul class="claims">${study.claims.map((c) => `<li class="${{ holds: 'holds', inconclusive: 'inconclusive', 'does not hold': 'fails' }[claimVerdict(c)]}"><span class="badge">${VERDICT_BADGE[claimVerdict(c)]}</span>${esc(c.text)}${c.detail ? `<div class="detail">${esc(c.detail)}</div>` : ''}</li>`).join('\n')}</ul>`
     : '<p class="muted">No claims checked.</p>';
   // The headline metric gets a plot: each seed as a faint dot, mean ± std as a whisker.
   const main = keys[0];

@@ -72,3 +72,15 @@ test('tty mode redraws one line in place, throttled', () => {
   const mid = frames[2]; // step 11
   assert.match(mid, /^epoch 1\/3 step 11\/50 \[#{9}\.{31}\] loss 0\.5000 3200 img\/s ETA 0:03/);
 });
+
+test('a terminal that reports 0 columns gets the bar at the default width, not a 39-character stub', () => {
+  const zero = sink(true, 0), wide = sink(true, 100);
+  for (const stream of [zero, wide]) {
+    const p = new Progress({ totalEpochs: 1, stepsPerEpoch: 10, stream, now: () => 1000 });
+    p.update({ epoch: 0, step: 5, loss: 1.5, images: 32 });
+    p.finish();
+  }
+  assert.equal(zero.out, wide.out);
+  assert.ok(zero.out.split('\r').every((l) => l.length <= 100 + 4));
+  assert.match(zero.out, /loss/);
+});

@@ -107,7 +107,9 @@ export class Progress {
   private draw(t: number): void {
     const u = this.last;
     if (!u) return;
-    const cols = Math.max(40, this.stream.columns ?? 100);
+    // a terminal that reports 0 (or no) columns has an unknown width, not a 0-wide one
+    const c = this.stream.columns;
+    const cols = typeof c === 'number' && c > 0 ? Math.max(40, c) : 100;
     const left = `epoch ${u.epoch + 1}/${this.opts.totalEpochs} step ${u.step}/${this.opts.stepsPerEpoch} `;
     const right = ' ' + this.stats().join(' ');
     const barWidth = Math.max(10, Math.min(40, cols - left.length - right.length - 3));

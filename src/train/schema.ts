@@ -2,10 +2,11 @@
 // starts. Every error names the key path, the file and what was expected.
 import * as fs from 'node:fs';
 import * as crypto from 'node:crypto';
+import * as path from 'node:path';
 import YAML from 'yaml';
-import { z, ZodIssue } from 'zod';
+import { z, ZodIssue, ZodTypeAny } from 'zod';
 import { hasMethod, unknownMethodMessage, checkMethodOptions } from '../distill/registry';
-import { issueMessage, issuePath } from '../util/issues';
+import { issueMessage, issuePath, didYouMean } from '../util/issues';
 import '../distill';
 
 const posNum = z.number({ invalid_type_error: 'expected a number' }).positive('expected a positive number');
@@ -115,29 +116,60 @@ export class ConfigError extends Error {
   constructor(msg: string) { super(msg); this.name = 'ConfigError'; }
 }
 
-/** Reads YAML (plain data only: no tags that construct objects). */
+/** Config files are a few KiB; anything far larger is not a config (and is not parsed). */
+export const MAX_CONFIG_BYTES = 1 << 20;
+/** Keys that would reach an object's prototype when assigned: refused in files and in --set. */
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Reads YAML (plain data only: no tags that construct objects; aliases capped, so an alias bomb
+ *  is refused instead of expanded). */
 export function readConfigFile(file: string): unknown {
   let text: string;
-  try { text = fs.readFileSync(file, 'utf8'); } catch (e: any) { throw new ConfigError(`${file}: cannot read config (${e.code ?? e.message})`); }
+  try {
+    const size = fs.statSync(file).size;
+    if (size > MAX_CONFIG_BYTES) throw new ConfigError(`${file}: ${size} bytes is too large for a config file (limit ${MAX_CONFIG_BYTES} bytes); not read`);
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e: any) {
+    if (e instanceof ConfigError) throw e;
+    throw new ConfigError(`${file}: cannot read config (${e.code ?? e.message})`);
+  }
   const doc = YAML.parseDocument(text, { customTags: [], uniqueKeys: true });
   if (doc.errors.length) throw new ConfigError(`${file}: invalid YAML: ${doc.errors[0].message}`);
-  const v = doc.toJS({ maxAliasCount: 50 });
+  let v: unknown;
+  // yaml throws a ReferenceError when aliases would expand past the cap (the "billion laughs")
+  try { v = doc.toJS({ maxAliasCount: 50 }); } catch (e: any) { throw new ConfigError(`${file}: invalid YAML: ${e.message}`); }
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ConfigError(`${file}: expected a mapping of settings at the top level`);
+  refuseUnsafeKeys(v, file);
   return v;
 }
 
-/** Applies `a.b.c=value` overrides (values parsed as YAML scalars: numbers, booleans, null, strings, [lists]). */
+/** A key like `__proto__` anywhere in a config is refused (it would pollute prototypes when merged). */
+export function refuseUnsafeKeys(v: unknown, source: string, at: (string | number)[] = []): void {
+  if (Array.isArray(v)) { v.forEach((x, i) => refuseUnsafeKeys(x, source, [...at, i])); return; }
+  if (v === null || typeof v !== 'object') return;
+  for (const k of Object.keys(v)) {
+    if (UNSAFE_KEYS.has(k)) throw new ConfigError(`${source}: ${issuePath([...at, k])}: '${k}' is not allowed as a key`);
+    refuseUnsafeKeys((v as Record<string, unknown>)[k], source, [...at, k]);
+  }
+}
+
+/** Applies `a.b.c=value` overrides (values parsed as YAML scalars: numbers, booleans, null, strings, [lists]).
+ *  Sections an override creates have no prototype, and `__proto__`, `constructor` and `prototype`
+ *  are refused as keys, so no override can reach Object.prototype. */
 export function applyOverrides(raw: any, sets: string[], source = '--set'): any {
   const out = structuredClone(raw);
   for (const s of sets) {
     const eq = s.indexOf('=');
     if (eq <= 0) throw new ConfigError(`${source}: expected key.path=value, got '${s}'`);
     const keys = s.slice(0, eq).split('.');
+    const bad = keys.find((k) => UNSAFE_KEYS.has(k) || k === '');
+    if (bad !== undefined) throw new ConfigError(`${source} ${s}: ${bad === '' ? 'an empty key' : `'${bad}'`} is not allowed in a key path`);
     let value: unknown;
     try { value = YAML.parse(s.slice(eq + 1)); } catch { value = s.slice(eq + 1); }
+    refuseUnsafeKeys(value, `${source} ${s}`);
     let o = out;
     for (const k of keys.slice(0, -1)) {
-      if (o[k] === undefined) o[k] = {};
+      if (!Object.prototype.hasOwnProperty.call(o, k) || o[k] === undefined) o[k] = Object.create(null);
       if (typeof o[k] !== 'object' || o[k] === null) throw new ConfigError(`${source}: '${keys.join('.')}': '${k}' is not a section`);
       o = o[k];
     }
@@ -150,15 +182,48 @@ export function applyOverrides(raw: any, sets: string[], source = '--set'): any 
 export function validateConfig(raw: unknown, source = '<config>', sets: string[] = []): Config {
   const r = ConfigSchema.safeParse(raw);
   if (r.success) return r.data;
-  const lines = r.error.issues.map((i) => `${blame(i, sets) ?? source}: ${issuePath(i.path)}: ${issueMessage(i)}`);
+  const lines = r.error.issues.map((i) => `${blame(i, sets) ?? source}: ${issuePath(i.path)}: ${issueMessage(i)}${hint(i)}`);
   throw new ConfigError(lines.join('\n'));
+}
+
+/** " (did you mean 'x'?)" for unknown keys near a key the schema has at that path. */
+function hint(i: ZodIssue): string {
+  if (i.code !== 'unrecognized_keys') return '';
+  const known = keysAt(ConfigSchema, i.path);
+  const near = i.keys.map((k) => didYouMean(k, known)).filter((k): k is string => k !== null);
+  return near.length ? ` (did you mean ${near.map((k) => `'${k}'`).join(', ')}?)` : '';
+}
+
+/** The keys of the object schema at `at` inside `schema` (through defaults, optionals, arrays). */
+export function keysAt(schema: ZodTypeAny, at: (string | number)[]): string[] {
+  let t: ZodTypeAny = schema;
+  const unwrap = () => {
+    for (;;) {
+      if (t instanceof z.ZodDefault || t instanceof z.ZodOptional || t instanceof z.ZodNullable) t = t._def.innerType;
+      else if (t instanceof z.ZodEffects) t = t.innerType();
+      else return;
+    }
+  };
+  for (const k of at) {
+    unwrap();
+    if (t instanceof z.ZodArray) t = t.element;
+    else if (t instanceof z.ZodObject) { const next = t.shape[k]; if (!next) return []; t = next; }
+    else return [];
+  }
+  unwrap();
+  return t instanceof z.ZodObject ? Object.keys(t.shape) : [];
 }
 
 /** The `--set a.b=v` whose key is the issue's key or a section above it (unknown keys: the key itself). */
 function blame(i: ZodIssue, sets: string[]): string | null {
-  const at = i.path.join('.');
   const unknown = i.code === 'unrecognized_keys' ? i.keys : i.code === 'custom' && Array.isArray(i.params?.keys) ? i.params.keys as string[] : null;
-  const keys = unknown ? unknown.map((k) => (at ? `${at}.${k}` : k)) : [at];
+  return blameSet(i.path, unknown, sets);
+}
+
+/** The last `--set` whose key is `path` (or each of `unknownKeys` under it) or a section above it. */
+export function blameSet(path: (string | number)[], unknownKeys: string[] | null, sets: string[]): string | null {
+  const at = path.join('.');
+  const keys = unknownKeys ? unknownKeys.map((k) => (at ? `${at}.${k}` : k)) : [at];
   // the last --set of a key is the one that took effect
   const s = [...sets].reverse().find((s) => {
     const k = s.slice(0, s.indexOf('='));
@@ -170,7 +235,20 @@ function blame(i: ZodIssue, sets: string[]): string | null {
 export function loadConfig(fileOrObject: string | unknown, sets: string[] = []): { config: Config; source: string } {
   const source = typeof fileOrObject === 'string' ? fileOrObject : '<config object>';
   const raw = typeof fileOrObject === 'string' ? readConfigFile(fileOrObject) : fileOrObject;
+  if (typeof fileOrObject !== 'string') refuseUnsafeKeys(raw, source);
   return { config: validateConfig(applyOverrides(raw, sets), source, sets), source };
+}
+
+/** A run directory's config.json, read and validated; every error names the file. */
+export function loadRunConfig(runDir: string, sets: string[] = []): { config: Config; source: string } {
+  const file = path.join(runDir, 'config.json');
+  let raw: unknown;
+  try { raw = JSON.parse(fs.readFileSync(file, 'utf8')); } catch (e: any) {
+    throw new ConfigError(`${file}: ${e.code === 'ENOENT' ? 'not a civet run directory (no config.json)' : e.code ? `cannot read (${e.code})` : `invalid JSON: ${e.message}`}`);
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${file}: expected a JSON object of settings`);
+  refuseUnsafeKeys(raw, file);
+  return { config: validateConfig(applyOverrides(raw, sets), file, sets), source: file };
 }
 
 export function configHash(c: Config): string {

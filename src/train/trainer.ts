@@ -9,7 +9,8 @@ import type { Distiller } from '../distill/distiller';
 import { ModelEma, flattenOptimizerState, unflattenOptimizerState } from '../optim';
 import { buildRun, buildOptimization } from './build';
 import { Stepper, StepResult, NonFiniteError, evaluate, EvalResult } from './fit';
-import { loadConfig, configHash, Config, ConfigError } from './schema';
+import { loadConfig, loadRunConfig, configHash, Config, ConfigError } from './schema';
+import { preflight } from './preflight';
 import { trainLoader, evalBatches, RunData } from './data';
 import { writeCheckpoint, chooseCheckpoint, disposeCheckpoint, cleanTemporaries, CHECKPOINT_FORMAT, CheckpointState, CheckpointData, CheckpointError } from './checkpoints';
 import { lockRun, claimNewRunDir, isFinished, clearRecords, truncateRecords, RunDirError } from './run_dir';
@@ -83,6 +84,7 @@ export async function train(config: string | object | null, opts: TrainOptions =
     if (baseDir === null && hasRelativePaths(cfg)) throw new ConfigError(`${source}: a config object with relative paths needs TrainOptions.baseDir to resolve them against`);
     const base = path.resolve(opts.out ?? cfg.run.out, cfg.run.name);
     cfg = absolutePaths(cfg, baseDir ?? path.parse(base).root);
+    preflight(cfg, source, opts.set ?? []);   // models, method, teachers, data: every mistake before the run folder exists
     // never overwrite a run: a name already taken gets the next free suffix (-2, -3, …)
     ({ runDir, release } = claimNewRunDir(base, { log }));
   } else {
@@ -230,10 +232,8 @@ async function trainLocked(cfg: Config, source: string, runDir: string, hash: st
 function loadResumedConfig(runDir: string, sets: string[]): { config: Config; source: string } {
   const file = path.join(runDir, 'config.json');
   if (!fs.existsSync(file)) throw new ConfigError(`--resume ${runDir}: not a civet run directory (no config.json)`);
-  let raw: unknown;
-  try { raw = JSON.parse(fs.readFileSync(file, 'utf8')); } catch (e: any) { throw new ConfigError(`${file}: not valid JSON (${e.message})`); }
-  const own = loadConfig(raw).config;
-  const { config } = loadConfig(raw, sets);
+  const own = loadRunConfig(runDir).config;          // a bad config.json is named (schema.ts)
+  const { config } = loadRunConfig(runDir, sets);
   if (configHash(config) !== configHash(own)) {
     const changed = diffKeys(own, config).map(([k, a, b]) => `${k} (${JSON.stringify(a)} → ${JSON.stringify(b)})`);
     throw new ConfigError(`--set ${sets.join(' ')}: a resumed run keeps its config (${file}); this would change ${changed.join(', ')}. Start a new run to train with other settings`);

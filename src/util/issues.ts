@@ -15,18 +15,18 @@ export function issuePath(path: (string | number)[]): string {
   return path.length ? path.join('.') : '(top level)';
 }
 
-/** Levenshtein distance, for "did you mean" on names and keys. */
-export function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = d[0]; d[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = d[j];
-      d[j] = Math.min(d[j] + 1, d[j - 1] + 1, prev + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
-      prev = cur;
+/** Edit distance with adjacent swaps counted as one edit (optimal string alignment), case-blind,
+ *  for "did you mean" on names and keys: `widht` is one edit from `width`. */
+export function editDistance(a: string, b: string, swaps = true): number {
+  const x = a.toLowerCase(), y = b.toLowerCase();
+  const d = Array.from({ length: x.length + 1 }, (_, i) => Array.from({ length: y.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= x.length; i++) {
+    for (let j = 1; j <= y.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1));
+      if (swaps && i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
     }
   }
-  return d[b.length];
+  return d[x.length][y.length];
 }
 
 /** The nearest of `known` to `name` when it is a plausible typo (at most a third of its letters
@@ -35,7 +35,11 @@ export function didYouMean(name: string, known: string[]): string | null {
   const lower = name.toLowerCase();
   const prefix = lower.length >= 3 ? known.filter((k) => k.toLowerCase().startsWith(lower)) : [];
   if (prefix.length === 1) return prefix[0];
-  let best: string | null = null, bd = Infinity;
-  for (const k of known) { const dd = editDistance(name, k); if (dd < bd) { bd = dd; best = k; } }
-  return best !== null && bd <= Math.max(1, Math.floor(name.length / 3)) ? best : null;
+  // plain Levenshtein first (its answer is kept where it has one); swaps of two letters next
+  for (const swaps of [false, true]) {
+    let best: string | null = null, bd = Infinity;
+    for (const k of known) { const dd = editDistance(name, k, swaps); if (dd < bd) { bd = dd; best = k; } }
+    if (best !== null && bd <= Math.max(1, Math.floor(name.length / 3))) return best;
+  }
+  return null;
 }
