@@ -106,6 +106,9 @@ export const TABLE_METHODS: Record<string, (e: Env) => Predict | Promise<Predict
   kd: viaMethod('kd'),
   // DKD's warm-up is 20 of 240 epochs; here one epoch of ~16 steps
   dkd: viaMethod('dkd', { warmupEpochs: 1 }),
+  // LSKD: the README's CIFAR runs add --logit-stand --base-temp 2 --kd-weight 9 to KD's config
+  'kd + lskd': viaMethod('kd', { logitStand: true, temperature: 2, kdWeight: 9 }),
+  dist: viaMethod('dist'),
   fitnets: viaMethod('fitnets'),
   at: viaMethod('at'),
   sp: viaMethod('sp'),

@@ -3,12 +3,13 @@
 import { registerLossCase } from '../registry';
 import {
   hintonKd, dkdLoss, atLoss, spLoss, rkdLoss, pktLoss, fspLoss, overhaulLoss, overhaulMargin, csKdLoss,
-  bnStatisticsLoss, imagePriorTv, adiCompetition, tfkdVirtualLoss, kdclMinLogitLoss,
+  bnStatisticsLoss, imagePriorTv, adiCompetition, tfkdVirtualLoss, kdclMinLogitLoss, distLoss,
 } from '../../distill/losses/classic';
+import { maybeStandardized } from '../../distill/losses/common';
 
 export const PART2_LOSS_CASES = [
   'kd', 'dkd', 'at', 'sp', 'rkd', 'pkt', 'fsp', 'overhaul', 'cs_kd', 'bn_statistics', 'image_prior_tv',
-  'adi_competition', 'tfkd_virtual', 'kdcl_minlogit',
+  'adi_competition', 'tfkd_virtual', 'kdcl_minlogit', 'kd_lskd', 'dist',
 ] as const;
 
 registerLossCase('kd', (i, o) => hintonKd(i.student_logits, i.teacher_logits, o.temperature));
@@ -27,3 +28,7 @@ registerLossCase('tfkd_virtual', (i, o) => tfkdVirtualLoss(i.logits, i.target, {
   alpha: o.alpha, temperature: o.temperature, multiplier: o.multiplier, correctProb: o.correct_prob,
 }));
 registerLossCase('kdcl_minlogit', (i, o) => kdclMinLogitLoss(i.student_logits, i.target, o.temperature));
+// LSKD (methods.md §19): the kd method's logitStand path, z-scored logits then Hinton KD (batchmean, T²)
+registerLossCase('kd_lskd', (i, o) => hintonKd(...maybeStandardized(i.student_logits, i.teacher_logits, true), o.temperature));
+// DIST (methods.md §20): the dist method's loss
+registerLossCase('dist', (i, o) => distLoss(i.student_logits, i.teacher_logits, { beta: o.beta, gamma: o.gamma, temperature: o.temperature }));

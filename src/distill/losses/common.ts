@@ -22,3 +22,15 @@ export function hintonKd(student: Tensor, teacher: Tensor, temperature: number, 
   const T = temperature;
   return F.kl_div(F.log_softmax(student.div(T), 1), F.softmax(teacher.div(T), 1), { reduction }).mul(T * T);
 }
+
+/** LSKD's logit standardization (Sun et al. CVPR 2024; sunshangquan/logit-standardization-KD,
+ *  `normalize()` in mdistiller/distillers/KD.py): per sample, (z - mean) / (1e-7 + std) over the
+ *  classes, std unbiased as torch's default. The temperature then divides the standardized logits. */
+export function standardizeLogits(z: Tensor): Tensor {
+  return z.sub(z.mean(-1, true)).div(z.std(-1, { keepdim: true }).add(1e-7));
+}
+
+/** Student and teacher logits standardized when `on` (the `logitStand` switch of kd, dkd, …), as they are otherwise. */
+export function maybeStandardized(student: Tensor, teacher: Tensor, on: boolean): [Tensor, Tensor] {
+  return on ? [standardizeLogits(student), standardizeLogits(teacher)] : [student, teacher];
+}

@@ -10,3 +10,4 @@ export * from './fsp';
 export * from './overhaul';
 export * from './crd';
 export * from './deepinversion';
+export * from './dist';

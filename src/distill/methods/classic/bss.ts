@@ -1,6 +1,7 @@
 // BSS: boundary supporting samples (Heo et al. AAAI 2019; bhheo/BSS_distillation).
 // Each step: CE + ratio·softCE_T(z_t, z_s) + ratioAttack·softCE_T on adversarial samples that move
-// correctly classified inputs across the teacher's boundary toward a sampled class.
+// inputs the teacher classifies correctly across the teacher's boundary toward a sampled class.
+// (methods.md's first version said samples both nets classify correctly; the official code uses the teacher alone.)
 import { Distiller, DistillBatch, StepContext, TrainOutput, Teacher } from '../../distiller';
 import { registerMethod } from '../../registry';
 import { positive, count, nonNegativeInt, options } from '../../options';
@@ -22,16 +23,21 @@ export class BSS extends Distiller {
     this.rng = new Rng(o.seed);
   }
 
-  /** Indices of samples both nets classify correctly, the top attackSize by Σ_{k≠y}(p_t − p_s)². */
-  private selectBase(zs: Tensor, zt: Tensor, y: Tensor): number[] {
+  /** The base samples of the attack: those the TEACHER classifies correctly (official
+   *  train_BSS_distillation.py: `attack_flag = targets == t_net.out.sort(...)[1][:, 0]`, the
+   *  teacher's top-1 alone; the student's prediction plays no part). When more than attackSize
+   *  remain, the attackSize with the largest Σ_{k≠y}(p_t − p_s)² (softmax at T 1), as there;
+   *  otherwise all of them in batch order. */
+  selectBase(zs: Tensor, zt: Tensor, y: Tensor): number[] {
     return noGrad(() => tidy(() => {
       const ps = F.softmax(zs.detach(), 1), pt = F.softmax(zt, 1);
-      const ok = zs.argmax(1).eq(y).logicalAnd(zt.argmax(1).eq(y));
+      const ok = zt.argmax(1).eq(y);
       const oh = F.one_hot(y, zs.shape[1]).to(ps.dtype);
       const score = pt.sub(ps).pow(2).mul(oh.rsub(1)).sum(1);
       const okA = ok.toTypedArray() as unknown as ArrayLike<number | boolean>, sc = score.toTypedArray() as Float32Array;
       const idx: number[] = [];
       for (let i = 0; i < sc.length; i++) if (okA[i]) idx.push(i);
+      if (idx.length <= this.o.attackSize) return idx;
       idx.sort((a, b) => sc[b] - sc[a]);
       return idx.slice(0, this.o.attackSize);
     }));

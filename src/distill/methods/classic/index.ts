@@ -3,6 +3,7 @@ import './kd';
 import './label_smoothing';
 import './tfkd';
 import './dkd';
+import './dist';
 import './cs_kd';
 import './fitnets';
 import './at';

@@ -14,14 +14,27 @@ import type { Classifier } from '../../../models/registry';
 import { classifierTeacher, selectStages, stageSpec, tapFeatures, probeShapes, TapSpec } from './_common';
 import { matchSpatial } from '../../losses/classic/at';
 
-/** The BN whose affine parameters model the tapped pre-ReLU tensor: the tap itself if it is a BN
- *  (WRN), else the last BN inside the stage (ResNet: the last block's bn2/bn3). */
-function marginBn(model: Module, s: StageInfo): BatchNorm2d {
+/** The BN whose affine parameters model the tapped pre-ReLU tensor (the official
+ *  `get_bn_before_relu`, clovaai/overhaul-distillation CIFAR-100/models): the tap itself if it is a
+ *  BN (WRN: the next block's bn1, the final bn1); else the residual branch's last BN of the stage's
+ *  LAST block (ResNet: layerN[-1].bn2 for basic blocks, bn3 for bottlenecks). The block's downsample
+ *  BN is never it: in a single-block stage that block is also the one with the downsample, and a
+ *  walk over the stage's modules would end on downsample.1 (civet's old fallback did). */
+export function marginBn(model: Module, s: StageInfo): BatchNorm2d {
   if (s.preact) { const m = model.getSubmodule(s.preact); if (m instanceof BatchNorm2d) return m; }
+  const blockPath = s.preact && s.preact.includes('.') ? s.preact.slice(0, s.preact.lastIndexOf('.')) : lastChildPath(model, s.name);
   let last: BatchNorm2d | null = null;
-  for (const [, m] of model.getSubmodule(s.name).namedModules()) if (m instanceof BatchNorm2d) last = m;
-  if (!last) throw new Error(`ofd: no BatchNorm in teacher stage '${s.name}' to take the margin from`);
+  for (const [name, m] of model.getSubmodule(blockPath).namedModules()) {
+    if (m instanceof BatchNorm2d && !/(^|\.)downsample(\.|$)/.test(name)) last = m;
+  }
+  if (!last) throw new Error(`ofd: no BatchNorm outside the shortcut in teacher block '${blockPath}' (stage '${s.name}') to take the margin from`);
   return last;
+}
+
+/** The stage's last child (its last block), or the stage itself when it has no children. */
+function lastChildPath(model: Module, stage: string): string {
+  const kids = [...model.getSubmodule(stage).namedChildren()];
+  return kids.length ? `${stage}.${kids[kids.length - 1][0]}` : stage;
 }
 
 export interface OfdOptions { weight: number; ceWeight: number; teacherTrainMode: boolean; layers: number[] | null }
