@@ -6,7 +6,7 @@
 // Teachers are bound by ROLE, not by position: each civet teacher is recognised as an involution
 // network (it contains involution layers) or a CNN, and the INN feeds the involution-token head
 // whatever order the config lists them in. Two teachers of the same kind (Table 5's two CNNs)
-// are taken in order, first → conv head, second → inv head; `roles: [cnn, inn]` (or [inn, cnn], …)
+// are taken in order, first → conv head, second → inv head; `roles: 'cnn,inn'` (or 'inn,cnn', …)
 // states the roles explicitly, needed for TorchScript teachers, and is checked against the
 // models where they can be recognised.
 //
@@ -53,7 +53,7 @@ export function bindTeachers(teachers: Teacher[], roles: 'auto' | [TeacherRole, 
   let r: [TeacherRole, TeacherRole];
   if (roles === 'auto') {
     const unknown = seen.findIndex((k) => k === null);
-    if (unknown >= 0) throw new Error(`coadvise: cannot tell whether teacher ${unknown + 1} (${(teachers[unknown] as any).name ?? 'TorchScript'}) is a CNN or an involution network; give options.roles, e.g. [cnn, inn]`);
+    if (unknown >= 0) throw new Error(`coadvise: cannot tell whether teacher ${unknown + 1} (${(teachers[unknown] as any).name ?? 'TorchScript'}) is a CNN or an involution network; give options.roles, e.g. 'inn,cnn'`);
     r = seen as [TeacherRole, TeacherRole];
   } else {
     seen.forEach((k, i) => {
@@ -105,8 +105,6 @@ function readout3(h: { cls: Tensor; conv: Tensor; inv: Tensor }, r: CoadviseRead
   return r === 'mean3' ? h.cls.add(h.conv).add(h.inv).div(3) : h[r];
 }
 
-const role = z.enum(['cnn', 'inn'], { errorMap: () => ({ message: "expected 'cnn' or 'inn'" }) });
-
 registerMethod({
   name: 'coadvise',
   summary: 'Co-advise/CivT: CNN teacher → conv-token head, INN teacher → inv-token head (bound by role), labels → class head; labelsOnly = no-teacher control',
@@ -116,10 +114,10 @@ registerMethod({
     /** [ce, kd_conv, kd_inv] */
     weights: z.tuple([weight(), weight(), weight()], { invalid_type_error: 'expected [ce, kd_conv, kd_inv]' }).default([1, 1, 1]),
     readout: oneOf(['mean3', 'cls', 'conv', 'inv'], 'mean3'),
-    /** 'auto' = recognised from the models; or the role of each listed teacher */
-    roles: z.union([z.literal('auto'), z.tuple([role, role])], { errorMap: () => ({ message: "expected 'auto' or a pair of roles such as [cnn, inn]" }) }).default('auto'),
+    /** 'auto' = recognised from the models; or the role of each listed teacher, in order ('inn,cnn', …) */
+    roles: oneOf(['auto', 'cnn,inn', 'inn,cnn', 'cnn,cnn', 'inn,inn'], 'auto'),
     labelSmoothing: fraction(0.1),
     labelsOnly: flag(false),
   }),
-  create: (ctx, o) => new CoAdvise(ctx.student, ctx.teachers, o),
+  create: (ctx, o) => new CoAdvise(ctx.student, ctx.teachers, { ...o, roles: o.roles === 'auto' ? 'auto' : o.roles.split(',') as [TeacherRole, TeacherRole] }),
 });

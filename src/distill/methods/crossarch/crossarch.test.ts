@@ -58,11 +58,11 @@ test('coadvise roles: two CNNs go in order (Table 5 ✓✓); explicit roles are 
   const two = createDistiller('coadvise', ctx(vit('civt_tiny'), [cnn, cnnB]), {}) as CoAdvise;
   assert.equal(two.convTeacher, cnn);
   assert.equal(two.invTeacher, cnnB);
-  assert.throws(() => createDistiller('coadvise', ctx(vit('civt_tiny'), [cnn, inn]), { roles: ['inn', 'cnn'] }),
-    /options\.roles\.0: 'inn' but teacher 1 \(CifarResNet\) is a CNN/);
+  assert.throws(() => createDistiller('coadvise', ctx(vit('civt_tiny'), [cnn, inn]), { roles: 'inn,cnn' }),
+    /roles\.0: 'inn' but teacher 1 \(CifarResNet\) is a CNN/);
   const ts = { name: 'inn.pt', logits: (z: Tensor) => inn.call(z) };
   assert.throws(() => createDistiller('coadvise', ctx(vit('civt_tiny'), [ts, cnn]), {}), /cannot tell whether teacher 1 \(inn\.pt\).*give options\.roles/);
-  const ok = createDistiller('coadvise', ctx(vit('civt_tiny'), [ts, cnn]), { roles: ['inn', 'cnn'] }) as CoAdvise;
+  const ok = createDistiller('coadvise', ctx(vit('civt_tiny'), [ts, cnn]), { roles: 'inn,cnn' }) as CoAdvise;
   assert.equal(ok.convTeacher, cnn);
   assert.equal(ok.invTeacher, ts);
 });
@@ -100,6 +100,6 @@ test('deit: the distillation head learns from the teacher\'s argmax (hard) or fr
 test('bad method setups are clear errors', () => {
   assert.throws(() => createDistiller('coadvise', ctx(vit('deit_tiny'), [cnn, inn]), {}), /student must be a CivT/);
   assert.throws(() => createDistiller('deit', ctx(vit('deit_tiny_distilled'), [cnn]), { type: 'medium' }), /options\.type: expected one of 'hard', 'soft', got 'medium'/);
-  assert.throws(() => createDistiller('coadvise', ctx(vit('civt_tiny'), [cnn, inn]), { roles: ['cnn', 'rnn'] }), /options\.roles/);
+  assert.throws(() => createDistiller('coadvise', ctx(vit('civt_tiny'), [cnn, inn]), { roles: 'cnn,rnn' }), /options\.roles/);
   assert.throws(() => createDistiller('ofa', ctx(vit('deit_tiny'), [cnn]), { stages: [9] }), /stage 9 does not exist/);
 });
