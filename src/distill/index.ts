@@ -5,4 +5,3 @@ export * from './losses/common';
 import './methods/ce';
 import './methods/classic';
 import './methods/crossarch';
-import './methods/tas';

@@ -3,10 +3,11 @@
 import { Tensor, F, tidy } from '../../tensor';
 import { hintonKd } from './common';
 
-/** Co-advise (OliverRensu/co-advise main.py): CE(cls) + T²·KL_bm(conv ‖ CNN) + T²·KL_bm(inv ‖ INN). Returns the three terms. */
-export function coadviseTerms(h: { cls: Tensor; conv: Tensor; inv: Tensor }, y: Tensor, cnn: Tensor, inn: Tensor, T = 1, soft?: Tensor): { ce: Tensor; kd_conv: Tensor; kd_inv: Tensor } {
+/** Co-advise (OliverRensu/co-advise main.py): CE(cls) + T²·KL_bm(conv ‖ CNN) + T²·KL_bm(inv ‖ INN). Returns the three terms.
+ *  CE: soft-target CE with mixup, otherwise CE with label smoothing (main.py's default 0.1; 0 here for the golden case). */
+export function coadviseTerms(h: { cls: Tensor; conv: Tensor; inv: Tensor }, y: Tensor, cnn: Tensor, inn: Tensor, T = 1, soft?: Tensor, labelSmoothing = 0): { ce: Tensor; kd_conv: Tensor; kd_inv: Tensor } {
   const kl = (s: Tensor, t: Tensor) => hintonKd(s, t, T);
-  const ce = soft ? soft.neg().mul(F.log_softmax(h.cls, -1)).sum(-1).mean() : F.cross_entropy(h.cls, y);
+  const ce = soft ? soft.neg().mul(F.log_softmax(h.cls, -1)).sum(-1).mean() : F.cross_entropy(h.cls, y, { label_smoothing: labelSmoothing });
   return { ce, kd_conv: kl(h.conv, cnn), kd_inv: kl(h.inv, inn) };
 }
 

@@ -3,3 +3,4 @@ import './coadvise';
 import './deit';
 import './cskd';
 import './ofa';
+import './tas';

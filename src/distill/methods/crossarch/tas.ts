@@ -4,12 +4,15 @@
 // default below is TO BE CONFIRMED FROM THE PAPER PDF.
 //
 // Assistant = the student's early stages (shared weights: the student's own forward pass up to
-// stage `split`) → L2G module (1×1 projection to the teacher's width at stage `teacherStage`,
-// resize to that stage's resolution, learned positional encoding, one multi-head self-attention
-// block over the positions) → the teacher's later stages re-built with the teacher's module type
-// (CNN teacher: residual 3×3 conv blocks with the teacher's widths and strides; ViT teacher:
-// transformer blocks at the teacher's width; fresh weights)
-// → global pooling → linear classifier.
+// stage `split`; default: all but the last, the seed's "S1→3 of the student, weight-shared") → L2G
+// module (1×1 projection to the teacher's width at stage `teacherStage`, resize to that stage's
+// resolution, learned positional encoding, one multi-head self-attention block over the positions)
+// → the teacher's later stages (default: its last, the seed's "adds S4") re-built with the
+// teacher's own block type, one block per stage, fresh weights: an involution bottleneck for a
+// RedNet teacher, a bottleneck for ResNet-50, a basic block for ResNet-18 / CIFAR ResNets, a wide
+// basic block for a WRN, a transformer block for a ViT teacher (teacherStyleBlock below)
+// → global pooling → linear classifier. Stages are numbered by bodyStages() (stages.ts), the
+// same rule as OFA's: layer1..layerN for a CNN, never the stem.
 //
 // Loss = L(T→S) + L(T→A) + L(A→S), each L = OFA logit loss (ε; Hao-Ning/OFAKD distillers/ofa.py) + InfoNCE between
 // spatially smoothed (average-pooled) final features projected to a common width; plus CE on
@@ -19,23 +22,26 @@
 // Supported: CNN or ViT teacher → ViT/DeiT/CivT or CNN student (a ViT teacher's later stages are
 // mirrored with one transformer block per teacher stage). The assistant and
 // the projectors are owned by the distiller (trained, saved with the run, discarded at inference).
-import { Tensor, F, noGrad, zeros } from '../../tensor';
-import { Module, StageInfo, tapFeatures } from '../../nn/module';
-import { Conv2d, Linear, Block, Sequential, ModuleList } from '../../nn/layers';
-import { CifarBasicBlock } from '../../models/cifar_resnet';
-import { truncNormalStd_ } from '../../models/vit';
-import { Distiller, DistillBatch, TrainOutput, Teacher } from '../distiller';
-import { registerMethod } from '../registry';
-import { positive, nonNegative, fraction, count, nonNegativeInt, options } from '../options';
+import { Tensor, F, noGrad, zeros } from '../../../tensor';
+import { Module, StageInfo, tapFeatures } from '../../../nn/module';
+import { Conv2d, Linear, Block, Sequential, ModuleList, Involution2d } from '../../../nn/layers';
+import { CifarBasicBlock, WideBasicBlock } from '../../../models/cifar_resnet';
+import { BasicBlock, Bottleneck } from '../../../models/resnet';
+import { RedBottleneck } from '../../../models/rednet';
+import { truncNormalStd_ } from '../../../models/vit';
+import { Distiller, DistillBatch, TrainOutput, Teacher } from '../../distiller';
+import { registerMethod } from '../../registry';
+import { positive, nonNegative, fraction, count, nonNegativeInt, options } from '../../options';
 import { z } from 'zod';
-import { classificationLoss } from '../losses/common';
-import { tokensToMap, spatialSmooth, tasPairLoss } from '../losses/tas';
-import type { Classifier } from '../../models/registry';
+import { classificationLoss } from '../../losses/common';
+import { tokensToMap, spatialSmooth, tasPairLoss } from '../../losses/tas';
+import { bodyStages } from './stages';
+import type { Classifier } from '../../../models/registry';
 
 export interface TasOptions {
-  /** 1-based student stage after which the assistant branches off; 0 = middle stage (TBC) */
+  /** 1-based student stage after which the assistant branches off; 0 = all but the last (the seed's S1→3 of 4) */
   split: number;
-  /** 1-based teacher stage whose input the L2G output stands for; 0 = same relative depth as split (TBC) */
+  /** 1-based teacher stage whose output the L2G output stands for; 0 = the teacher's second-to-last (the assistant adds its S4) */
   teacherStage: number;
   /** OFA exponent ε (TBC; OFA's pair-dependent 1–1.5) */
   eps: number;
@@ -57,12 +63,47 @@ export interface TasOptions {
   labelSmoothing: number;
 }
 
-const STEM = /^(act1|stem|conv1|bn1|relu)$/;
-/** The stages OFA/TAS branch from: token stages, and map stages that are not the stem. */
-export function bodyStages(m: Classifier): StageInfo[] {
-  if (typeof (m as any).stages !== 'function') throw new Error(`tas: ${m.constructor.name} does not list its stages()`);
-  const all = m.stages();
-  return all.filter((s, i) => s.layout === 'tokens' || !(STEM.test(s.name) && i === 0));
+export { bodyStages };
+
+/** The kind of block the teacher's body stage `name` is built from (its first block), for the assistant's teacher-style stages. */
+export type TeacherBlockKind = 'involution' | 'bottleneck' | 'basic' | 'cifar_basic' | 'wide_basic' | 'transformer';
+
+export function teacherBlockKind(teacher: Module, stage: StageInfo): TeacherBlockKind {
+  if (stage.layout === 'tokens') return 'transformer';
+  let m: Module;
+  try { m = teacher.getSubmodule(stage.name); } catch { m = teacher; }
+  const first = m instanceof Sequential && m.length ? m.at(0) : m;
+  if (first instanceof RedBottleneck) return 'involution';
+  if (first instanceof Bottleneck) return 'bottleneck';
+  if (first instanceof BasicBlock) return 'basic';
+  if (first instanceof CifarBasicBlock) return 'cifar_basic';
+  if (first instanceof WideBasicBlock) return 'wide_basic';
+  // any other CNN (RegNet, tiny_cnn, WRN's NetworkBlock wrapper, ...): look one level down, else a basic residual block
+  for (const [, c] of m.namedModules()) {
+    if (c instanceof RedBottleneck) return 'involution';
+    if (c instanceof Bottleneck) return 'bottleneck';
+    if (c instanceof WideBasicBlock) return 'wide_basic';
+    if (c instanceof CifarBasicBlock) return 'cifar_basic';
+    if (c instanceof BasicBlock) return 'basic';
+  }
+  return 'cifar_basic';
+}
+
+/** One fresh block of the teacher's type from cin to cout channels at the given stride. */
+export function teacherStyleBlock(kind: TeacherBlockKind, cin: number, cout: number, stride: number, heads: number, teacher?: Module, stage?: StageInfo): Module {
+  switch (kind) {
+    case 'involution': {
+      // the teacher's involution kernel size (RedNet: 7)
+      let k = 7;
+      if (teacher && stage) for (const [, c] of teacher.getSubmodule(stage.name).namedModules()) if (c instanceof Involution2d) { k = c.kernelSize; break; }
+      return new RedBottleneck(cin, cout, stride, { kernelSize: k });
+    }
+    case 'bottleneck': return new Bottleneck(cin, cout / Bottleneck.expansion, stride);
+    case 'basic': return new BasicBlock(cin, cout, stride);
+    case 'wide_basic': return new WideBasicBlock(cin, cout, stride);
+    case 'cifar_basic': return new CifarBasicBlock(cin, cout, stride);
+    case 'transformer': return new Block(cin, { numHeads: headsFor(cin, heads), mlpRatio: 4, qkvBias: true });
+  }
 }
 
 function headsFor(dim: number, want: number): number {
@@ -101,7 +142,9 @@ export class AssistantTail extends Module {
   readonly head: Linear;
   readonly outChannels: number;
   readonly kind: 'map' | 'tokens';
-  constructor(cin: number, teacherStages: StageInfo[], from: number, imgSize: number, numClasses: number, heads: number) {
+  /** the block type of each teacher-style stage (from the teacher's own blocks) */
+  readonly blockKinds: TeacherBlockKind[] = [];
+  constructor(cin: number, teacherStages: StageInfo[], from: number, imgSize: number, numClasses: number, heads: number, teacher?: Module) {
     super();
     const t0 = teacherStages[from];
     this.kind = t0.layout;
@@ -111,13 +154,15 @@ export class AssistantTail extends Module {
     let c = t0.channels;
     for (let j = from + 1; j < teacherStages.length; j++) {
       const s = teacherStages[j];
-      if (this.kind === 'tokens') {
-        // ViT teacher: one transformer block per later teacher stage, at the teacher's width
-        this.stages.append(new Block(c, { numHeads: headsFor(c, heads), mlpRatio: 4, qkvBias: true }));
+      // one block per later teacher stage, of the teacher's own type (a guess: the paper's text does
+      // not say how many blocks); ViT teacher: a transformer block at the teacher's width
+      const kind = teacher ? teacherBlockKind(teacher, s) : this.kind === 'tokens' ? 'transformer' : 'cifar_basic';
+      this.blockKinds.push(kind);
+      if (kind === 'transformer') {
+        this.stages.append(teacherStyleBlock(kind, c, c, 1, heads));
       } else {
-        // CNN teacher: one residual 3×3 block per later teacher stage, its width and stride
         const stride = Math.max(1, Math.round(s.stride / teacherStages[j - 1].stride));
-        this.stages.append(new CifarBasicBlock(c, s.channels, stride));
+        this.stages.append(teacherStyleBlock(kind, c, s.channels, stride, heads, teacher, s));
         c = s.channels;
       }
     }
@@ -153,7 +198,10 @@ export class Tas extends Distiller {
   readonly method = 'tas';
   readonly assistant: AssistantTail;
   readonly embeds: ModuleList;
-  private readonly splitName: string;
+  /** the resolved 1-based split (student stage) and teacher stage */
+  readonly split: number;
+  readonly teacherStage: number;
+  readonly splitName: string;
   private readonly lastName: string;
   private readonly teacherLast: string;
   private readonly prefix: number;
@@ -163,14 +211,14 @@ export class Tas extends Distiller {
     if (!(teacher instanceof Module) || typeof (teacher as any).stages !== 'function') {
       throw new Error('tas: the teacher must be a civet model with stages() (its features feed the InfoNCE loss and shape the assistant)');
     }
-    const ts = bodyStages(teacher as Classifier);
+    const ts = bodyStages(teacher as Classifier, 'tas');
     if (new Set(ts.map((s) => s.layout)).size !== 1) throw new Error('tas: teachers mixing map and token stages are not supported');
-    const ss = bodyStages(student);
-    const split = o.split || Math.max(1, Math.floor(ss.length / 2));
+    const ss = bodyStages(student, 'tas');
+    const split = o.split || Math.max(1, ss.length - 1);
     if (!Number.isInteger(split) || split < 1 || split > ss.length) {
       throw new Error(`tas: split ${split} does not exist (the student has ${ss.length} stages: ${ss.map((s) => s.name).join(', ')})`);
     }
-    const tStage = o.teacherStage || Math.min(ts.length, Math.max(1, Math.round((split / ss.length) * ts.length)));
+    const tStage = o.teacherStage || Math.max(1, ts.length - 1);
     if (!Number.isInteger(tStage) || tStage < 1 || tStage > ts.length) {
       throw new Error(`tas: teacherStage ${tStage} does not exist (the teacher has ${ts.length} stages: ${ts.map((s) => s.name).join(', ')})`);
     }
@@ -180,7 +228,9 @@ export class Tas extends Distiller {
     this.teacherLast = ts[ts.length - 1].name;
     this.teacherPrefix = (teacher as any).numPrefixTokens ?? 0;
     // the assistant's L2G output plays the teacher's stage `tStage` output; later teacher stages follow
-    this.assistant = this.module('assistant', new AssistantTail(ss[split - 1].channels, ts, tStage - 1, imgSize, numClasses, o.l2gHeads));
+    this.assistant = this.module('assistant', new AssistantTail(ss[split - 1].channels, ts, tStage - 1, imgSize, numClasses, o.l2gHeads, teacher));
+    this.split = split;
+    this.teacherStage = tStage;
     const sideOf = (s: StageInfo) => Math.max(1, Math.round(imgSize / s.stride));
     const tLast = ts[ts.length - 1], sLast = ss[ss.length - 1];
     const aSide = Math.max(1, Math.round(imgSize / tLast.stride));
@@ -229,7 +279,7 @@ export class Tas extends Distiller {
 
 registerMethod({
   name: 'tas',
-  summary: 'TAS: hybrid assistant (student early stages + L2G + teacher-type stages), OFA + InfoNCE three ways (defaults TBC from the paper)',
+  summary: 'TAS: hybrid assistant (student stages 1..n-1 + L2G + the teacher\'s last stage in its own block type), OFA + InfoNCE three ways (no code public; defaults partly guessed)',
   teachers: [1, 1],
   options: options({
     split: nonNegativeInt(0), teacherStage: nonNegativeInt(0), eps: positive(1), ofaTemperature: positive(1), nceTemperature: positive(0.1),
