@@ -6,8 +6,9 @@ import { loaderFmnist, loaderImageFolder } from './workloads_loader';
 import { resnet18_32 } from './workloads_cnn';
 import { vitTi32 } from './workloads_vit';
 import { civtStep } from './workloads_civt';
+import { deitStepWorkload } from './workloads_deit';
 
-export const WORKLOADS: readonly WorkloadDef[] = [opOverhead, loaderFmnist, loaderImageFolder, resnet18_32, vitTi32, civtStep];
+export const WORKLOADS: readonly WorkloadDef[] = [opOverhead, loaderFmnist, loaderImageFolder, resnet18_32, vitTi32, civtStep, deitStepWorkload];
 
 export function listWorkloads(): [string, string][] { return WORKLOADS.map((w) => [w.name, w.describe]); }
 

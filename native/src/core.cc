@@ -5,6 +5,7 @@
 #include <ATen/autocast_mode.h>
 #include <deque>
 #include <malloc.h>
+#include <cstdlib>
 #include <mutex>
 #include <cstring>
 
@@ -562,8 +563,19 @@ NAPI_MODULE_INIT() {
   // Keep large freed blocks in the heap instead of returning them to the OS: a training step
   // frees and re-allocates the same activation sizes every iteration, and mmap/munmap of each
   // one cost page faults on every step.
-  mallopt(M_MMAP_THRESHOLD, 256 << 20);
-  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+  // CIVET_MMAP_THRESHOLD_MB / CIVET_TRIM_THRESHOLD_MB override the two (issue 13: this
+  // retention is one cause of civt-step's peak RSS above PyTorch's; the overrides let the
+  // trade-off be measured without a rebuild).
+  auto mb = [](const char* name, long dflt) {
+    const char* v = std::getenv(name);
+    char* end = nullptr;
+    long x = v ? std::strtol(v, &end, 10) : -1;
+    return (v && end != v && *end == '\0' && x >= 0 && x <= 2047) ? x : dflt;
+  };
+  // 0 leaves glibc's own (dynamic) threshold, which is what a Python process gets.
+  const long mmapMb = mb("CIVET_MMAP_THRESHOLD_MB", 256), trimMb = mb("CIVET_TRIM_THRESHOLD_MB", 512);
+  if (mmapMb > 0) mallopt(M_MMAP_THRESHOLD, static_cast<int>(mmapMb << 20));
+  if (trimMb > 0) mallopt(M_TRIM_THRESHOLD, static_cast<int>(trimMb << 20));
 #endif
   civet::initCore(env, exports);
   civet::initOps(env, exports);

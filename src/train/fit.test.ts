@@ -103,3 +103,39 @@ test('fit reports every term at every step and trains the distiller', () => {
   assert.ok(hist.ce[11] < hist.ce[0], `one fixed batch: ${hist.ce[0]} → ${hist.ce[11]}`);
   x.dispose(); y.dispose();
 });
+
+class TwoTerms extends Distiller {
+  readonly method = 'two_terms';
+  constructor(student: Classifier) { super(student, []); }
+  trainStep(b: DistillBatch): TrainOutput {
+    const logits = this.student.call(b.x);
+    return { logits, terms: { a: logits.pow(2).mean(), b: logits.abs().mean().mul(0.5) } };
+  }
+}
+
+test('a step reads the device back once: the term values and the gradients\' finiteness together', () => tidy(() => {
+  manualSeed(0);
+  const x = randn([4, 1, 28, 28]), y = randint(0, 10, [4]);
+  const m = make(4);
+  const d = new TwoTerms(m);
+  const expected = tidy(() => noGrad(() => { const o = d.trainStep({ x, y }); return [o.terms.a.item(), o.terms.b.item()]; }));
+  const s = new Stepper(d, new SGD(m, { lr: 0.1 }));
+  // count every path from a tensor to a JS number (item, toFloat64Array, toTypedArray)
+  const proto = Tensor.prototype as any, saved: Record<string, any> = {};
+  let reads = 0, depth = 0;
+  for (const k of ['item', 'toFloat64Array', 'toTypedArray']) {
+    const f = saved[k] = proto[k];
+    // outermost calls only (toFloat64Array calls toTypedArray)
+    proto[k] = function (this: Tensor, ...args: unknown[]) { if (depth++ === 0) reads++; try { return f.apply(this, args); } finally { depth--; } };
+  }
+  let r;
+  try { r = s.step({ x, y }, ctx(0)); } finally { for (const k of Object.keys(saved)) proto[k] = saved[k]; }
+  // the old step read each term (2) and each parameter's gradient flag (one per parameter)
+  assert.equal(reads, 1, `host read-backs in one step: ${reads}`);
+  assert.equal(r.kind, 'stepped');
+  if (r.kind === 'stepped') {
+    assert.equal(r.terms.a, expected[0]);
+    assert.equal(r.terms.b, expected[1]);
+    assert.equal(r.loss, expected[0] + expected[1]);
+  }
+}));

@@ -3,7 +3,7 @@
 // fixed-step loop over a batch function. Both go through Stepper, so the forward under autocast,
 // the sum of the named loss terms, gradient accumulation, the non-finite checks, clipping, the
 // optimizer step and the EMA update are written once.
-import { Tensor, tidy, noGrad, autocast } from '../tensor';
+import { Tensor, tidy, noGrad, autocast, stack, cat, ones } from '../tensor';
 import type { Distiller, DistillBatch, StepContext } from '../distill/distiller';
 import { SGD, AdamW, clipGradNorm, nonFiniteGrads, ModelEma } from '../optim';
 import type { Optimizer } from '../optim/optimizer';
@@ -64,26 +64,37 @@ export class Stepper {
         const k = Object.keys(out.terms)[0];
         out.terms[k] = out.terms[k].mul(NaN);
       }
-      const vals: Record<string, number> = {};
-      let total: Tensor | null = null;
-      for (const [k, t] of Object.entries(out.terms)) {
-        vals[k] = t.item();
-        total = total ? total.add(t) : t;
-      }
-      const bad = Object.entries(vals).find(([, v]) => !Number.isFinite(v));
-      return { vals, bad, total: bad ? undefined : total!.div(o.accumulate) };
+      // The term values stay on the device here: they are read back once, after backward,
+      // together with the gradients' finiteness flag (one host synchronisation per step instead
+      // of one per term plus one per parameter).
+      const names = Object.keys(out.terms);
+      const total = names.map((k) => out.terms[k]).reduce((a, t) => a.add(t));
+      const vals = stack(names.map((k) => out.terms[k].detach().to('float64').reshape([])));
+      return { names, vals, total: total.div(o.accumulate) };
     });
-    if (r.total) {
-      r.total.backward();
-      r.total.dispose();
-    }
+    // backward runs even when a term is non-finite (found out only at the read-back below): the
+    // step is then skipped and its gradients cleared, as before, at the cost of one wasted backward
+    r.total.backward();
+    r.total.dispose();
     this.micro++;
+    const stepping = this.micro >= o.accumulate;
+    const read = tidy(() => noGrad(() => {
+      if (!stepping) return Array.from(r.vals.toFloat64Array());
+      const grads = this.named.map(([, p]) => p.grad).filter((g): g is Tensor => g !== null);
+      const ok = grads.length ? stack(grads.map((g) => g.isfinite().all())).all().to('float64').reshape([1]) : ones([1], { dtype: 'float64' });
+      return Array.from(cat([r.vals, ok]).toFloat64Array());
+    }));
+    r.vals.dispose();
+    const vals: Record<string, number> = {};
+    r.names.forEach((k, i) => { vals[k] = read[i]; });
+    const bad = Object.entries(vals).find(([, v]) => !Number.isFinite(v));
     const where = `step ${ctx.step} (epoch ${ctx.epoch + 1})`;
-    if (r.bad) return this.skip(`non-finite loss at ${where}: term '${r.bad[0]}' = ${r.bad[1]}`);
-    if (this.micro < o.accumulate) return { kind: 'accumulating', terms: r.vals };
+    if (bad) return this.skip(`non-finite loss at ${where}: term '${bad[0]}' = ${bad[1]}`);
+    if (!stepping) return { kind: 'accumulating', terms: vals };
     this.micro = 0;
-    const badGrads = nonFiniteGrads(this.named.map(([name, tensor]) => ({ name, tensor })));
-    if (badGrads.length) {
+    if (read[r.names.length] === 0) {
+      // only on the rare bad step: name the parameters (one read-back each)
+      const badGrads = nonFiniteGrads(this.named.map(([name, tensor]) => ({ name, tensor })));
       return this.skip(`non-finite gradients at ${where} in ${badGrads.slice(0, 5).join(', ')}${badGrads.length > 5 ? ` and ${badGrads.length - 5} more` : ''}`);
     }
     if (o.clipGrad) clipGradNorm(this.named.map(([, p]) => p), o.clipGrad);
@@ -91,7 +102,7 @@ export class Stepper {
     this.optimizer.step();
     this.optimizer.zeroGrad();
     o.ema?.update(this.distiller.student, ctx.step);
-    return { kind: 'stepped', terms: r.vals, loss: Object.values(r.vals).reduce((a, v) => a + v, 0), lr };
+    return { kind: 'stepped', terms: vals, loss: Object.values(vals).reduce((a, v) => a + v, 0), lr };
   }
 
   /** Starts a new accumulation window (train() does at each epoch, as the loader restarts). */
