@@ -23,7 +23,8 @@ import { ImageFolder } from './image_folder';
 import { buildBatch, openSource, type DatasetSource, type RawBatch, type SampleSource, type WorkerInit, type WorkerJob, type WorkerReply } from './loader_worker';
 import { Mixup, type MixupOptions } from './mix';
 import { BatchSampler, DistributedSampler, RASampler, RandomSampler, SequentialSampler, type Sampler, type SamplerState } from './sampler';
-import { Compose, randomErasing, type RandomErasingOptions, type TransformSpec } from './transforms';
+import { Compose, randomErasing, randomErasingRecorded, type RandomErasingOptions, type TransformSpec, type ViewParams } from './transforms';
+import { pickView, viewKey, viewSeed } from './views';
 
 export type SamplerSpec =
   | 'random'
@@ -57,6 +58,9 @@ export interface DataLoaderOptions {
   /** Batches in flight ahead of the consumer; default 2 (at least `workers` is sensible). */
   prefetch?: number;
   seed?: number;
+  /** Views per sample (data/views.ts): each sample gets a fixed, seeded set of this many augmented
+   *  views and shows one of them each epoch; batches then carry each view's key (teacher cache). */
+  views?: number;
 }
 
 export interface Batch {
@@ -72,6 +76,16 @@ export interface Batch {
   epoch: number;
   /** Position of the batch's first sample in the epoch. */
   position: number;
+  /** With `views`: which view each sample shows, its parameters and its key (data/views.ts). */
+  views?: BatchViews;
+}
+
+export interface BatchViews {
+  view: Int32Array;
+  keys: string[];
+  params: ViewParams[];
+  /** random-erasing boxes per sample, when random erasing is on */
+  erase?: [number, number, number, number][][];
 }
 
 export interface LoaderState {
@@ -162,7 +176,7 @@ class WorkerPool {
     }
   }
 
-  run(indices: Int32Array, seed: bigint): Promise<RawBatch> {
+  run(indices: Int32Array, seed: bigint | BigUint64Array): Promise<RawBatch> {
     // Least-loaded worker, ties round-robin.
     let best = -1;
     for (let k = 0; k < this.workers.length; k++) {
@@ -251,7 +265,40 @@ export class DataLoader implements AsyncIterable<Batch> {
       d.labels.forEach((c, i) => (by[c] ??= []).push(i));
       this.byClass = by.map((a) => Int32Array.from(a ?? []));
     }
+    if (opts.views !== undefined) {
+      if (!Number.isInteger(opts.views) || opts.views < 1) throw new RangeError(`DataLoader: views must be a positive integer, got ${opts.views}`);
+      // mixup/cutmix mixes a sample with whichever sample shares its batch, so its view would have
+      // to name that partner and lambda; not done yet, so the combination is refused
+      if (this.mixup) throw new Error('DataLoader: views (teacher-output cache) and mixup/cutmix cannot be combined yet: a mixed image depends on its batch partner');
+      if (opts.classPairs) throw new Error('DataLoader: views (teacher-output cache) and classPairs cannot be combined');
+    }
+    this.views = opts.views ?? 0;
     this.consumed = this.sampler.position;
+  }
+
+  /** Views per sample (0: views off, every epoch draws fresh augmentations). */
+  readonly views: number;
+
+  /** Which view each of `indices` shows in `epoch`. */
+  viewsOf(indices: ArrayLike<number>, epoch: number): Int32Array {
+    const out = new Int32Array(indices.length);
+    for (let k = 0; k < indices.length; k++) out[k] = pickView(this.seed, epoch, indices[k], this.views);
+    return out;
+  }
+
+  /** The batch of samples `indices` showing views `view` (the cache builder walks every view this way). */
+  async viewBatch(indices: Int32Array, view: Int32Array): Promise<Batch> {
+    if (!this.views) throw new Error('DataLoader.viewBatch: the loader has no views (construct it with views: V)');
+    if (view.length !== indices.length) throw new Error(`DataLoader.viewBatch: ${view.length} views for ${indices.length} samples`);
+    for (const v of view) if (!Number.isInteger(v) || v < 0 || v >= this.views) throw new RangeError(`DataLoader.viewBatch: view ${v} outside [0, ${this.views})`);
+    const raw = await this.dispatch(indices, this.viewSeeds(indices, view));
+    return this.finish(raw, indices, -1, -1, view);
+  }
+
+  private viewSeeds(indices: ArrayLike<number>, view: Int32Array): BigUint64Array {
+    const seeds = new BigUint64Array(indices.length);
+    for (let k = 0; k < indices.length; k++) seeds[k] = viewSeed(this.seed, indices[k], view[k]);
+    return seeds;
   }
 
   /** Batches per full epoch. */
@@ -294,7 +341,7 @@ export class DataLoader implements AsyncIterable<Batch> {
     return out;
   }
 
-  private dispatch(indices: Int32Array, seed: bigint): Promise<RawBatch> {
+  private dispatch(indices: Int32Array, seed: bigint | BigUint64Array): Promise<RawBatch> {
     if (this.workers > 0) {
       this.pool ??= new WorkerPool(this.workers, { civetLoader: true, source: this.source, transforms: [...this.transforms.specs] });
       return this.pool.run(indices, seed);
@@ -303,11 +350,24 @@ export class DataLoader implements AsyncIterable<Batch> {
     return buildBatch(this.local, this.transforms, indices, seed);
   }
 
-  private finish(raw: RawBatch, indices: Int32Array, epoch: number, position: number): Batch {
+  private finish(raw: RawBatch, indices: Int32Array, epoch: number, position: number, view?: Int32Array): Batch {
     const { imagesToTensor, labelsToTensor } = require('./batch') as typeof import('./batch');
     const o = this.opts;
     let x = imagesToTensor(raw.images, raw.n, raw.h, raw.w, raw.c, { norm: o.norm, outChannels: o.outChannels, size: o.outSize });
     const y = labelsToTensor(raw.labels);
+    if (view) {
+      // a view's erasing boxes come from its own seed (key 1), like its per-sample transforms
+      let erase: [number, number, number, number][][] | undefined;
+      if (o.randomErasing) {
+        const r = randomErasingRecorded(x, (k) => new Rng(deriveSeed(viewSeed(this.seed, indices[k], view[k]), 1)), o.randomErasing);
+        x.dispose();
+        x = r.x;
+        erase = r.boxes;
+      }
+      const params = raw.params!;
+      const keys = Array.from(indices, (index, k) => viewKey({ index, params: params[k], erase: erase?.[k] }));
+      return { x, y, indices, labels: raw.labels, epoch, position, views: { view, keys, params, erase } };
+    }
     if (o.randomErasing) {
       const x2 = randomErasing(x, new Rng(this.batchSeed(epoch, position, 1)), o.randomErasing);
       x.dispose();
@@ -330,16 +390,17 @@ export class DataLoader implements AsyncIterable<Batch> {
     if (this.iterating) throw new Error('DataLoader: already being iterated (one iterator at a time)');
     this.iterating = true;
     const epoch = this.sampler.epoch;
-    const queue: { p: Promise<RawBatch>; indices: Int32Array; position: number; count: number }[] = [];
+    const queue: { p: Promise<RawBatch>; indices: Int32Array; position: number; count: number; view?: Int32Array }[] = [];
     const fill = (): void => {
       while (queue.length < this.prefetch) {
         const position = this.sampler.position;
         const base = this.batchSampler.nextBatch();
         if (!base) break;
         const indices = this.byClass ? this.withClassPairs(base, epoch, position) : base;
-        const p = this.dispatch(indices, this.batchSeed(epoch, position));
+        const view = this.views ? this.viewsOf(indices, epoch) : undefined;
+        const p = this.dispatch(indices, view ? this.viewSeeds(indices, view) : this.batchSeed(epoch, position));
         p.catch(() => undefined); // surfaced when awaited; avoid unhandled-rejection noise for dropped ones
-        queue.push({ p, indices, position, count: base.length });
+        queue.push({ p, indices, position, count: base.length, view });
       }
     };
     let completed = false;
@@ -349,7 +410,7 @@ export class DataLoader implements AsyncIterable<Batch> {
         const item = queue.shift()!;
         const raw = await item.p;
         fill();
-        const batch = this.finish(raw, item.indices, epoch, item.position);
+        const batch = this.finish(raw, item.indices, epoch, item.position, item.view);
         this.consumed = item.position + item.count;
         yield batch;
       }

@@ -10,7 +10,7 @@
 //  * 'image-folder': a list of files + labels; each worker decodes its samples with sharp.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Rng } from '../util/rng';
-import { Compose, type Img, type TransformSpec } from './transforms';
+import { Compose, type Img, type TransformSpec, type ViewParams } from './transforms';
 
 export type DatasetSource =
   | { kind: 'shared'; name: string; images: SharedArrayBuffer | Uint8Array; labels: Int32Array; height: number; width: number; channels: number }
@@ -74,12 +74,18 @@ export interface RawBatch {
   h: number;
   w: number;
   c: number;
+  /** each sample's augmentation parameters, when built with per-sample seeds */
+  params?: ViewParams[];
 }
 
 /** Decode + transform the samples `indices` with one Rng seeded by `seed`, drawn in index order,
- *  so the batch depends only on (indices, seed), not on which thread builds it. */
-export async function buildBatch(src: SampleSource, pipe: Compose, indices: ArrayLike<number>, seed: bigint): Promise<RawBatch> {
-  const rng = new Rng(seed);
+ *  so the batch depends only on (indices, seed), not on which thread builds it. With one seed per
+ *  sample (views, data/views.ts) each sample draws from its own Rng and the batch also reports
+ *  each sample's augmentation parameters. */
+export async function buildBatch(src: SampleSource, pipe: Compose, indices: ArrayLike<number>, seed: bigint | BigUint64Array): Promise<RawBatch> {
+  const perSample = typeof seed !== 'bigint';
+  const rng = new Rng(perSample ? 0 : seed);
+  const params: ViewParams[] | undefined = perSample ? [] : undefined;
   const n = indices.length;
   const labels = new Int32Array(n);
   let images: Uint8Array | null = null;
@@ -87,7 +93,12 @@ export async function buildBatch(src: SampleSource, pipe: Compose, indices: Arra
   // Decode concurrently (matters for sharp), transform in order (the Rng stream is sequential).
   const decoded = await Promise.all(Array.from({ length: n }, (_, k) => src.get(indices[k])));
   for (let k = 0; k < n; k++) {
-    const out = pipe.apply(decoded[k], rng);
+    let out: Img;
+    if (perSample) {
+      const r = pipe.applyRecorded(decoded[k], new Rng((seed as BigUint64Array)[k]));
+      out = r.img;
+      params!.push(r.params);
+    } else out = pipe.apply(decoded[k], rng);
     if (!images) {
       shape = [out.h, out.w, out.c];
       images = new Uint8Array(n * out.data.length);
@@ -97,7 +108,7 @@ export async function buildBatch(src: SampleSource, pipe: Compose, indices: Arra
     images.set(out.data, k * out.data.length);
     labels[k] = src.labels[indices[k]];
   }
-  return { images: images ?? new Uint8Array(0), labels, n, h: shape[0], w: shape[1], c: shape[2] };
+  return { images: images ?? new Uint8Array(0), labels, n, h: shape[0], w: shape[1], c: shape[2], params };
 }
 
 export interface WorkerInit {
@@ -105,7 +116,7 @@ export interface WorkerInit {
   source: DatasetSource;
   transforms: TransformSpec[];
 }
-export type WorkerJob = { type: 'batch'; id: number; indices: Int32Array; seed: bigint };
+export type WorkerJob = { type: 'batch'; id: number; indices: Int32Array; seed: bigint | BigUint64Array };
 export type WorkerReply =
   | { type: 'batch'; id: number; batch: RawBatch }
   | { type: 'error'; id: number; message: string; name: string; stack?: string; file?: string };

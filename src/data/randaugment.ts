@@ -227,16 +227,24 @@ export const shearY = (img: Img, f: number, fill: readonly number[]): Img => aff
 export const translateX = (img: Img, px: number, fill: readonly number[]): Img => affine(img, [1, 0, px, 0, 1, 0], fill);
 export const translateY = (img: Img, px: number, fill: readonly number[]): Img => affine(img, [1, 0, 0, 0, 1, px], fill);
 
-const randNeg = (v: number, rng: Rng): number => (rng.next() > 0.5 ? -v : v);
+// the ops whose argument timm negates at random (_randomly_negate): one extra draw each
+const SIGNED_OPS = new Set(['Rotate', 'ColorIncreasing', 'ContrastIncreasing', 'BrightnessIncreasing', 'SharpnessIncreasing', 'ShearX', 'ShearY', 'TranslateXRel', 'TranslateYRel']);
+const drawSign = (name: string, rng: Rng): 1 | -1 => (SIGNED_OPS.has(name) && rng.next() > 0.5 ? -1 : 1);
 
 /** Apply one named timm op at magnitude `level` (already noised/clamped). */
 export function applyOp(img: Img, name: string, level: number, rng: Rng, fill: readonly number[], translatePct = 0.45): Img {
+  return applySignedOp(img, name, level, drawSign(name, rng), fill, translatePct);
+}
+
+/** applyOp with the random sign already chosen (1 or -1; ignored by the unsigned ops). */
+export function applySignedOp(img: Img, name: string, level: number, sign: number, fill: readonly number[], translatePct = 0.45): Img {
   const l = level / LEVEL_DENOM;
+  const randNeg = (v: number): number => sign * v;
   switch (name) {
     case 'AutoContrast': return autoContrast(img);
     case 'Equalize': return equalize(img);
     case 'Invert': return invert(img);
-    case 'Rotate': return rotate(img, randNeg(l * 30, rng), fill);
+    case 'Rotate': return rotate(img, randNeg(l * 30), fill);
     case 'Posterize': return posterize(img, Math.trunc(l * 4));
     case 'PosterizeIncreasing': return posterize(img, 4 - Math.trunc(l * 4));
     case 'Solarize': return solarize(img, Math.trunc(l * 256));
@@ -246,32 +254,50 @@ export function applyOp(img: Img, name: string, level: number, rng: Rng, fill: r
     case 'Contrast': return contrast(img, l * 1.8 + 0.1);
     case 'Brightness': return brightness(img, l * 1.8 + 0.1);
     case 'Sharpness': return sharpness(img, l * 1.8 + 0.1);
-    case 'ColorIncreasing': return color(img, Math.max(0.1, 1 + randNeg(l * 0.9, rng)));
-    case 'ContrastIncreasing': return contrast(img, Math.max(0.1, 1 + randNeg(l * 0.9, rng)));
-    case 'BrightnessIncreasing': return brightness(img, Math.max(0.1, 1 + randNeg(l * 0.9, rng)));
-    case 'SharpnessIncreasing': return sharpness(img, Math.max(0.1, 1 + randNeg(l * 0.9, rng)));
-    case 'ShearX': return shearX(img, randNeg(l * 0.3, rng), fill);
-    case 'ShearY': return shearY(img, randNeg(l * 0.3, rng), fill);
-    case 'TranslateXRel': return translateX(img, randNeg(l * translatePct, rng) * img.w, fill);
-    case 'TranslateYRel': return translateY(img, randNeg(l * translatePct, rng) * img.h, fill);
+    case 'ColorIncreasing': return color(img, Math.max(0.1, 1 + randNeg(l * 0.9)));
+    case 'ContrastIncreasing': return contrast(img, Math.max(0.1, 1 + randNeg(l * 0.9)));
+    case 'BrightnessIncreasing': return brightness(img, Math.max(0.1, 1 + randNeg(l * 0.9)));
+    case 'SharpnessIncreasing': return sharpness(img, Math.max(0.1, 1 + randNeg(l * 0.9)));
+    case 'ShearX': return shearX(img, randNeg(l * 0.3), fill);
+    case 'ShearY': return shearY(img, randNeg(l * 0.3), fill);
+    case 'TranslateXRel': return translateX(img, randNeg(l * translatePct) * img.w, fill);
+    case 'TranslateYRel': return translateY(img, randNeg(l * translatePct) * img.h, fill);
     default: throw new Error(`RandAugment: unknown op '${name}'`);
   }
 }
 
-/** timm RandAugment.__call__: n ops chosen with replacement, each applied with probability p at
- *  magnitude m (+ Gaussian noise mstd, clamped to [0, mmax]). fill defaults to grey 128. */
-export function randAugment(img: Img, cfg: RandAugmentConfig | string, rng: Rng, fill: readonly number[] = [128, 128, 128]): Img {
+/** One applied RandAugment op: its name, magnitude level (noised, clamped) and sign. */
+export interface RandAugmentOp { name: string; level: number; sign: 1 | -1 }
+
+/** The random choices of timm RandAugment.__call__ (n ops with replacement, each kept with
+ *  probability p, magnitude m + noise clamped to [0, mmax], a sign for the signed ops), drawn in
+ *  the same order as randAugment() draws them, so both give the same image for the same Rng. */
+export function randAugmentParams(cfg: RandAugmentConfig | string, rng: Rng): RandAugmentOp[] {
   const c = typeof cfg === 'string' ? parseRandAugment(cfg) : cfg;
   const chosen: string[] = [];
   for (let i = 0; i < c.n; i++) chosen.push(c.ops[rng.int(c.ops.length)]);
-  let x = img;
+  const ops: RandAugmentOp[] = [];
   for (const name of chosen) {
     if (c.p < 1 && rng.next() > c.p) continue;
     let mag = c.m;
     if (c.mstd === Infinity) mag = rng.next() * mag;
     else if (c.mstd > 0) mag = rng.normal(mag, c.mstd);
     mag = Math.max(0, Math.min(mag, c.mmax));
-    x = applyOp(x, name, mag, rng, fill, c.translatePct);
+    ops.push({ name, level: mag, sign: drawSign(name, rng) });
   }
+  return ops;
+}
+
+/** Applies ops chosen by randAugmentParams (no randomness). */
+export function applyRandAugmentOps(img: Img, ops: readonly RandAugmentOp[], fill: readonly number[] = [128, 128, 128], translatePct = 0.45): Img {
+  let x = img;
+  for (const o of ops) x = applySignedOp(x, o.name, o.level, o.sign, fill, translatePct);
   return x;
+}
+
+/** timm RandAugment.__call__: n ops chosen with replacement, each applied with probability p at
+ *  magnitude m (+ Gaussian noise mstd, clamped to [0, mmax]). fill defaults to grey 128. */
+export function randAugment(img: Img, cfg: RandAugmentConfig | string, rng: Rng, fill: readonly number[] = [128, 128, 128]): Img {
+  const c = typeof cfg === 'string' ? parseRandAugment(cfg) : cfg;
+  return applyRandAugmentOps(img, randAugmentParams(c, rng), fill, c.translatePct);
 }

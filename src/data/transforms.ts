@@ -8,7 +8,7 @@
 import type { Tensor } from '../tensor';
 import type { Normalize } from './batch';
 import { Rng } from '../util/rng';
-import { randAugment, parseRandAugment, type RandAugmentConfig } from './randaugment';
+import { parseRandAugment, randAugmentParams, applyRandAugmentOps, type RandAugmentConfig, type RandAugmentOp } from './randaugment';
 
 /** One uint8 HWC image. */
 export interface Img {
@@ -143,14 +143,25 @@ function padIndex(i: number, n: number, mode: PaddingMode): number {
   return m;
 }
 
+/** The crop origin torchvision RandomCrop(size, padding) would pick, in unpadded coordinates
+ *  (negative = inside the padding). */
+export function randomCropParams(h: number, w: number, oh: number, ow: number, rng: Rng, padding = 0): { top: number; left: number } {
+  const ph = h + 2 * padding, pw = w + 2 * padding;
+  if (oh > ph || ow > pw) throw new RangeError(`randomCrop: crop ${oh}x${ow} is larger than the padded image ${ph}x${pw}`);
+  return { top: rng.int(ph - oh + 1) - padding, left: rng.int(pw - ow + 1) - padding };
+}
+
 /** torchvision RandomCrop(size, padding): pad every side by `padding`, then take a uniformly
  *  placed size crop (fused: no padded copy is materialised). */
 export function randomCrop(img: Img, size: Size2, rng: Rng, padding = 0, mode: PaddingMode = 'zero'): Img {
   const [oh, ow] = hw(size, 'randomCrop');
+  const { top, left } = randomCropParams(img.h, img.w, oh, ow, rng, padding);
+  return paddedCrop(img, top, left, oh, ow, mode);
+}
+
+/** The oh x ow window at (top, left) of img padded with `mode` (top/left may be negative). */
+export function paddedCrop(img: Img, top: number, left: number, oh: number, ow: number, mode: PaddingMode = 'zero'): Img {
   const { data, h, w, c } = img;
-  const ph = h + 2 * padding, pw = w + 2 * padding;
-  if (oh > ph || ow > pw) throw new RangeError(`randomCrop: crop ${oh}x${ow} is larger than the padded image ${ph}x${pw}`);
-  const top = rng.int(ph - oh + 1) - padding, left = rng.int(pw - ow + 1) - padding;
   const out = new Uint8Array(oh * ow * c);
   const xs = new Int32Array(ow);
   for (let x = 0; x < ow; x++) xs[x] = padIndex(left + x, w, mode);
@@ -200,6 +211,16 @@ export function grayscaleToRgb(img: Img): Img {
 // ---------------------------------------------------------------------------------------------
 // Pipelines
 
+/** The random choices of one transform: crop box, flip, RandAugment's applied ops; null when
+ *  the transform draws nothing. Plain JSON, so a view can be hashed into a cache key. */
+export type OpParams =
+  | null
+  | { top: number; left: number; h?: number; w?: number }
+  | { flip: boolean }
+  | { ops: RandAugmentOp[] };
+/** One entry per transform of a pipeline. */
+export type ViewParams = OpParams[];
+
 /** A validated pipeline of TransformSpecs. Plain data in, so it can cross to a worker. */
 export class Compose {
   readonly specs: readonly TransformSpec[];
@@ -227,20 +248,52 @@ export class Compose {
   }
 
   apply(img: Img, rng: Rng): Img {
+    return this.applyRecorded(img, rng).img;
+  }
+
+  /** apply(), also reporting every random choice it made (one entry per spec; null for the
+   *  deterministic ones), so the exact view can be keyed (teacher-output cache) and replayed. */
+  applyRecorded(img: Img, rng: Rng): { img: Img; params: ViewParams } {
+    const params: ViewParams = [];
     let x = img;
     for (let i = 0; i < this.specs.length; i++) {
       const s = this.specs[i];
+      let p: OpParams = null;
       switch (s.name) {
-        case 'resize': x = resize(x, s.size); break;
-        case 'centerCrop': x = centerCrop(x, s.size); break;
-        case 'randomResizedCrop': x = randomResizedCrop(x, s.size, rng, s.scale, s.ratio); break;
-        case 'randomCrop': x = randomCrop(x, s.size, rng, s.padding ?? 0, s.paddingMode ?? 'zero'); break;
-        case 'horizontalFlip': x = horizontalFlip(x, rng, s.p ?? 0.5); break;
-        case 'grayscaleToRgb': x = grayscaleToRgb(x); break;
-        case 'randAugment': x = randAugment(x, this.ra[i]!, rng, s.fill); break;
+        case 'randomResizedCrop': p = { ...randomResizedCropParams(x.h, x.w, rng, s.scale, s.ratio) }; break;
+        case 'randomCrop': { const [oh, ow] = hw(s.size, s.name); p = randomCropParams(x.h, x.w, oh, ow, rng, s.padding ?? 0); break; }
+        case 'horizontalFlip': p = { flip: rng.next() < (s.p ?? 0.5) }; break;
+        case 'randAugment': p = { ops: randAugmentParams(this.ra[i]!, rng) }; break;
+        default: break;
       }
+      params.push(p);
+      x = this.applyOne(i, x, p);
     }
+    return { img: x, params };
+  }
+
+  /** The view `params` (from applyRecorded) of img again, with no randomness. */
+  replay(img: Img, params: ViewParams): Img {
+    if (!Array.isArray(params) || params.length !== this.specs.length) {
+      throw new Error(`Compose.replay: expected ${this.specs.length} op parameters (one per transform), got ${Array.isArray(params) ? params.length : typeof params}`);
+    }
+    let x = img;
+    for (let i = 0; i < this.specs.length; i++) x = this.applyOne(i, x, params[i]);
     return x;
+  }
+
+  private applyOne(i: number, x: Img, p: OpParams): Img {
+    const s = this.specs[i];
+    const need = (): any => { if (p === null || typeof p !== 'object') throw new Error(`Compose: transform ${i} (${s.name}) needs its parameters`); return p; };
+    switch (s.name) {
+      case 'resize': return resize(x, s.size);
+      case 'centerCrop': return centerCrop(x, s.size);
+      case 'randomResizedCrop': { const [oh, ow] = hw(s.size, s.name), q = need(); return resizedCrop(x, q.top, q.left, q.h, q.w, oh, ow); }
+      case 'randomCrop': { const [oh, ow] = hw(s.size, s.name), q = need(); return paddedCrop(x, q.top, q.left, oh, ow, s.paddingMode ?? 'zero'); }
+      case 'horizontalFlip': return need().flip ? hflip(x) : x;
+      case 'grayscaleToRgb': return grayscaleToRgb(x);
+      case 'randAugment': return applyRandAugmentOps(x, need().ops, s.fill, this.ra[i]!.translatePct);
+    }
   }
 
   /** Output [h, w, c] for an input of [h, w, c]: every op here has a data-independent shape. */
@@ -337,13 +390,23 @@ export function randomErasingBoxes(h: number, w: number, rng: Rng, o: RandomEras
 /** timm RandomErasing on a normalised float NCHW batch (per image, device-independent RNG).
  *  Returns a new tensor; x is unchanged. */
 export function randomErasing(x: Tensor, rng: Rng, o: RandomErasingOptions = {}): Tensor {
+  return randomErasingRecorded(x, () => rng, o).x;
+}
+
+/** randomErasing with one Rng per image (rngOf(i); the same Rng for all gives randomErasing), also
+ *  reporting each image's boxes [top, left, eh, ew] (part of a view's key in the teacher cache). */
+export function randomErasingRecorded(x: Tensor, rngOf: (i: number) => Rng, o: RandomErasingOptions = {}): { x: Tensor; boxes: [number, number, number, number][][] } {
   const { fromTypedArray, tidy } = tensorLib();
   const [n, c, h, w] = x.shape;
   const mode = o.mode ?? 'const';
   const plane = h * w, size = n * c * plane;
   let keep: Float32Array | null = null, fill: Float32Array | null = null;
+  const all: [number, number, number, number][][] = [];
   for (let i = 0; i < n; i++) {
-    for (const [top, left, eh, ew] of randomErasingBoxes(h, w, rng, o)) {
+    const rng = rngOf(i);
+    const boxes = randomErasingBoxes(h, w, rng, o);
+    all.push(boxes);
+    for (const [top, left, eh, ew] of boxes) {
       if (!keep) { keep = new Float32Array(size).fill(1); fill = new Float32Array(size); }
       const chanVal = mode === 'rand' ? Array.from({ length: c }, () => rng.normal()) : null;
       for (let k = 0; k < c; k++) {
@@ -358,10 +421,13 @@ export function randomErasing(x: Tensor, rng: Rng, o: RandomErasingOptions = {})
       }
     }
   }
-  if (!keep) return tidy(() => x.clone());
-  return tidy(() => {
-    const kt = fromTypedArray(keep!, [n, c, h, w]).to(x.dtype);
-    const ft = fromTypedArray(fill!, [n, c, h, w]).to(x.dtype);
-    return x.mul(kt).add(ft);
-  });
+  if (!keep) return { x: tidy(() => x.clone()), boxes: all };
+  return {
+    x: tidy(() => {
+      const kt = fromTypedArray(keep!, [n, c, h, w]).to(x.dtype);
+      const ft = fromTypedArray(fill!, [n, c, h, w]).to(x.dtype);
+      return x.mul(kt).add(ft);
+    }),
+    boxes: all,
+  };
 }

@@ -1,0 +1,47 @@
+// Augmented views with explicit parameters, for the teacher-output cache (train/cache/).
+//
+// With views on, every sample has a fixed, seeded set of V views: view v of sample i is the
+// augmentation drawn from its own seed (seed, i, v), so its crop box, flip, RandAugment ops and
+// random-erasing boxes are the same whenever it is drawn. Each epoch the loader draws which of
+// the V views a sample shows, from (seed, epoch, i) alone — so the student still sees varied
+// views, a resumed run draws what the uninterrupted one would have, and a teacher output recorded
+// for a view can be replayed for it. (Caching by sample index alone, as torchdistill does, would
+// freeze one view per image: the "fixed teacher" that falls behind a consistent live teacher on
+// long schedules, Beyer et al., CVPR 2022, "Knowledge distillation: A good teacher is patient and
+// consistent".)
+//
+// A view's key hashes the sample index with every parameter of the view, so a change to any of
+// them (another crop, flip, op, magnitude, erasing box) is another key: a cache miss, never a
+// stale hit.
+import * as crypto from 'node:crypto';
+import { deriveSeed, Rng } from '../util/rng';
+import type { ViewParams } from './transforms';
+
+// distinct keys for deriveSeed, so view streams never coincide with the batch streams
+const VIEW_STREAM = 0x76696577;   // 'view'
+const PICK_STREAM = 0x7069636b;   // 'pick'
+
+/** The seed of view `view` of sample `index` (the per-sample transforms draw from it; key 1 of it: random erasing). */
+export function viewSeed(seed: number, index: number, view: number): bigint {
+  return deriveSeed(seed, VIEW_STREAM, index, view);
+}
+
+/** Which of its `views` views sample `index` shows in `epoch` (uniform, seeded). */
+export function pickView(seed: number, epoch: number, index: number, views: number): number {
+  return new Rng(deriveSeed(seed, PICK_STREAM, epoch, index)).int(views);
+}
+
+/** Everything that decides a view's pixels besides the source image. */
+export interface ViewDescription {
+  index: number;
+  /** the per-sample transforms' parameters (Compose.applyRecorded) */
+  params: ViewParams;
+  /** random-erasing boxes [top, left, h, w], when random erasing is on */
+  erase?: [number, number, number, number][];
+}
+
+/** 16 hex digits (64 bits of SHA-256) naming one view. */
+export function viewKey(v: ViewDescription): string {
+  const text = JSON.stringify([v.index, v.params, v.erase ?? []]);
+  return crypto.createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
