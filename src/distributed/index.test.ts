@@ -20,11 +20,16 @@ if (process.env.CIVET_DIST_TEST_WORKER) {
   const b = fromTypedArray(Float32Array.from([r === 0 ? 7 : -1]));
   g.broadcast([b], 0);
   const parts = g.allGather(fromTypedArray(Float32Array.from([r])));
+  // gradient of sum(p²) is 2p; rank r's p = [r+1, 2(r+1)], so the average over 2 ranks is [3, 6]
+  const p = fromTypedArray(Float32Array.from([r + 1, 2 * (r + 1)])).requiresGrad_();
+  p.mul(p).sum().backward();
+  g.averageGradients([p]);
+  const grad = Array.from(p.grad!.toTypedArray() as Float32Array);
   g.barrier();
-  process.stdout.write(JSON.stringify({ r, sum: Array.from(t.toTypedArray() as Float32Array), b: Array.from(b.toTypedArray() as Float32Array), gathered: parts.map((x) => Array.from(x.toTypedArray() as Float32Array)) }) + '\n');
+  process.stdout.write(JSON.stringify({ r, grad, sum: Array.from(t.toTypedArray() as Float32Array), b: Array.from(b.toTypedArray() as Float32Array), gathered: parts.map((x) => Array.from(x.toTypedArray() as Float32Array)) }) + '\n');
   g.destroy();
 } else {
-  test('2 processes: all-reduce, broadcast, all-gather and barrier over gloo', async () => {
+  test('2 processes: all-reduce, broadcast, all-gather, barrier and gradient average over gloo', async () => {
     const port = await freePort();
     const { spawn } = await import('node:child_process');
     const run = (rank: number) => new Promise<string>((res, rej) => {
@@ -38,6 +43,7 @@ if (process.env.CIVET_DIST_TEST_WORKER) {
       assert.deepEqual(o.sum, [3, 30]);
       assert.deepEqual(o.b, [7]);
       assert.deepEqual(o.gathered, [[0], [1]]);
+      assert.deepEqual(o.grad, [3, 6]);
     }
   });
 
