@@ -11,7 +11,17 @@ async function freePort(): Promise<number> {
   return new Promise((res) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => res(p)); }); });
 }
 
-if (process.env.CIVET_DIST_TEST_WORKER) {
+if (process.env.CIVET_DIST_TEST_HANG) {
+  // rank 1 joins, then stalls (as a SIGSTOPped process would); rank 0's all-reduce must fail within the timeout
+  const g = ProcessGroup.fromEnv({ timeoutMs: 2_000 })!;
+  if (g.rank === 1) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 8_000);
+  else {
+    const t0 = Date.now();
+    try { g.allReduce([fromTypedArray(Float32Array.from([1]))]); process.stdout.write('no error\n'); }
+    catch (e: any) { process.stdout.write(JSON.stringify({ ms: Date.now() - t0, msg: String(e.message).split('\n')[0] }) + '\n'); }
+  }
+  process.exit(0);
+} else if (process.env.CIVET_DIST_TEST_WORKER) {
   // worker: rank r holds [r+1, 10(r+1)]; prints what the collectives returned
   const g = ProcessGroup.fromEnv({ timeoutMs: 20_000 })!;
   const r = g.rank;
@@ -45,6 +55,21 @@ if (process.env.CIVET_DIST_TEST_WORKER) {
       assert.deepEqual(o.gathered, [[0], [1]]);
       assert.deepEqual(o.grad, [3, 6]);
     }
+  });
+
+  test('a stalled peer: the all-reduce on the other rank throws within the timeout (2 s), no hang', async () => {
+    const port = await freePort();
+    const { spawn } = await import('node:child_process');
+    const run = (rank: number) => new Promise<string>((res) => {
+      const c = spawn(process.execPath, [__filename], { env: { ...process.env, CIVET_DIST_TEST_HANG: '1', RANK: String(rank), WORLD_SIZE: '2', MASTER_PORT: String(port) } });
+      let out = '';
+      c.stdout.on('data', (d) => (out += d));
+      c.on('exit', () => res(out));
+    });
+    const [o0] = await Promise.all([run(0), run(1)]);
+    const r = JSON.parse(o0.trim());
+    assert.ok(r.ms >= 1500 && r.ms < 7_000, `failed after ${r.ms} ms`);
+    assert.match(r.msg, /^distributed: allReduce on rank 0 of 2 failed \(a peer died, stalled or left; timeout 2000 ms\): /);
   });
 
   test('torchrun variables: absent means no group, bad values are named', () => {

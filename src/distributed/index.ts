@@ -41,7 +41,7 @@ const h = (t: Tensor) => (t as unknown as { handle: unknown }).handle;
 
 /** One c10d process group (and the store it met at). */
 export class ProcessGroup {
-  private constructor(readonly rank: number, readonly worldSize: number, readonly backend: Backend, private store: Ext, private g: Ext | null) {}
+  private constructor(readonly rank: number, readonly worldSize: number, readonly backend: Backend, readonly timeoutMs: number, private store: Ext, private g: Ext | null) {}
 
   static create(o: GroupOptions): ProcessGroup {
     const backend = o.backend ?? 'gloo', timeout = o.timeoutMs ?? 60_000;
@@ -52,7 +52,7 @@ export class ProcessGroup {
     const store = addon.distStore(addr, port, o.rank === 0, o.worldSize, timeout);
     const local = addr === '127.0.0.1' || addr === 'localhost';
     const g = addon.distGroup(store, o.rank, o.worldSize, backend, timeout, 'civet/0/', local ? '127.0.0.1' : null);
-    return new ProcessGroup(o.rank, o.worldSize, backend, store, g);
+    return new ProcessGroup(o.rank, o.worldSize, backend, timeout, store, g);
   }
 
   /** The group torchrun's variables describe (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT), or null without them. */
@@ -65,19 +65,26 @@ export class ProcessGroup {
     if (!this.g) throw new Error('distributed: process group used after destroy()');
     return this.g;
   }
-  broadcast(ts: Tensor[], root = 0): void { addon.distBroadcast(this.group, ts.map(h), root); }
-  allReduce(ts: Tensor[], op: ReduceOp = 'sum'): void { addon.distAllReduce(this.group, ts.map(h), op); }
-  allGather(t: Tensor): Tensor[] {
-    return addon.distAllGather(this.group, h(t)).map((x) => new Tensor(x as never));
+  /** Runs a collective; libtorch's bare failure ('Operation timed out!', 'Connection closed by
+   *  peer') is rethrown naming the operation, this rank and the likely cause. */
+  private op<T>(what: string, f: () => T): T {
+    try { return f(); } catch (e: any) {
+      throw new Error(`distributed: ${what} on rank ${this.rank} of ${this.worldSize} failed (a peer died, stalled or left; timeout ${this.timeoutMs} ms): ${String(e?.message ?? e).split('\n')[0]}`);
+    }
   }
-  barrier(): void { addon.distBarrier(this.group); }
+  broadcast(ts: Tensor[], root = 0): void { this.op('broadcast', () => addon.distBroadcast(this.group, ts.map(h), root)); }
+  allReduce(ts: Tensor[], op: ReduceOp = 'sum'): void { this.op('allReduce', () => addon.distAllReduce(this.group, ts.map(h), op)); }
+  allGather(t: Tensor): Tensor[] {
+    return this.op('allGather', () => addon.distAllGather(this.group, h(t))).map((x) => new Tensor(x as never));
+  }
+  barrier(): void { this.op('barrier', () => addon.distBarrier(this.group)); }
   /** Sums numbers across ranks (metrics). */
   sumNumbers(xs: number[]): number[] {
     const t = fromTypedArray(Float64Array.from(xs));
     try { this.allReduce([t]); return Array.from(t.toTypedArray() as Float64Array); } finally { t.dispose(); }
   }
   /** Averages the parameters' gradients across ranks after backward, in buckets of bucketBytes. */
-  averageGradients(params: Tensor[], bucketBytes = 25 << 20): number { return addon.distAverageGrads(this.group, params.map(h), bucketBytes); }
+  averageGradients(params: Tensor[], bucketBytes = 25 << 20): number { return this.op('averageGradients', () => addon.distAverageGrads(this.group, params.map(h), bucketBytes)); }
   /** Store key/value (rendezvous-level messages). */
   set(key: string, value: string): void { addon.distStoreSet(this.store, key, value); }
   get(key: string): string { return addon.distStoreGet(this.store, key); }
