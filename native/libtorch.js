@@ -21,11 +21,32 @@ function cxx11Abi() {
   } catch { return '1'; }
 }
 
+// ProcessGroupNCCL (native/src/dist.cc) is compiled only where all of it exists: a CUDA libtorch
+// (libtorch_cuda), its c10d NCCL header, and nccl.h (beside libtorch's headers or under $NCCL_HOME,
+// e.g. the nvidia-nccl wheel's nvidia/nccl). Debian's CPU libtorch-dev ships the header alone.
+function ncclInclude() {
+  const inc = root ? path.join(root, 'include') : '/usr/include';
+  for (const d of [process.env.NCCL_HOME && path.join(process.env.NCCL_HOME, 'include'), inc, '/usr/include', '/usr/local/cuda/include']) {
+    if (d && fs.existsSync(path.join(d, 'nccl.h'))) return d;
+  }
+  return null;
+}
+function hasNccl() {
+  const inc = root ? path.join(root, 'include') : '/usr/include';
+  return fs.existsSync(path.join(libdir(), 'libtorch_cuda.so')) &&
+    fs.existsSync(path.join(inc, 'torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp')) && ncclInclude() !== null;
+}
+
 if (what === 'include') {
   const inc = root ? path.join(root, 'include') : '/usr/include';
-  console.log([inc, path.join(inc, 'torch/csrc/api/include')].join(' '));
+  const dirs = [inc, path.join(inc, 'torch/csrc/api/include')];
+  const nccl = hasNccl() ? ncclInclude() : null;
+  if (nccl && !dirs.includes(nccl)) dirs.push(nccl);
+  console.log(dirs.join(' '));
 } else if (what === 'defines') {
-  console.log(`_GLIBCXX_USE_CXX11_ABI=${cxx11Abi()}`);
+  const defs = [`_GLIBCXX_USE_CXX11_ABI=${cxx11Abi()}`];
+  if (hasNccl()) defs.push('CIVET_NCCL=1');
+  console.log(defs.join(' '));
 } else if (what === 'libs') {
   const dir = libdir();
   const libs = ['-L' + dir, `-Wl,-rpath,${dir}`, '-Wl,--no-as-needed'];

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # civet set-up: installs what is missing and builds. Idempotent: a second run does only what
 # changed. Used by both README commands and by .ci/run.
-#   Debian packages: libtorch-dev (libtorch 1.13, CPU), libopenblas0-openmp (mandatory: Debian's
+#   Debian packages: libtorch-dev (libtorch 1.13, CPU), libgloo-dev (gloo headers for c10d, native/src/dist.cc), libopenblas0-openmp (mandatory: Debian's
 #   reference BLAS made a ViT step 30x slower), dataset-fashion-mnist (the embedded default data),
 #   build tools, chromium (HTML report tests).
 #   LIBTORCH=/path/to/libtorch builds against that distribution instead (e.g. a CUDA wheel's torch/).
@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 say() { printf '[setup] %s\n' "$*" >&2; }
 
-pkgs=(libtorch-dev libopenblas0-openmp dataset-fashion-mnist build-essential python3 chromium)
+pkgs=(libtorch-dev libgloo-dev libopenblas0-openmp dataset-fashion-mnist build-essential python3 chromium)
 [ -n "${LIBTORCH:-}" ] && pkgs=(libopenblas0-openmp dataset-fashion-mnist build-essential python3 chromium)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -26,3 +26,7 @@ export { runStudy, loadStudy, type StudyOptions, type StudyResult } from './expe
 export { loadSafetensors, saveSafetensors, loadWeights, saveWeights } from './interop/weights';
 export { readSafetensorsFile, writeSafetensorsFile, parseSafetensors, serializeSafetensors, SafetensorsError } from './interop/safetensors';
 export { convertTorchvisionStateDict } from './interop/torchvision';
+
+// distributed: c10d process groups (gloo; NCCL in CUDA builds) from torchrun's variables
+export { ProcessGroup, envRank, hasNccl } from './distributed';
+export type { Backend, ReduceOp, GroupOptions } from './distributed';

@@ -75,5 +75,6 @@ void initCore(napi_env env, napi_value exports);
 void initOps(napi_env env, napi_value exports);
 void initNN(napi_env env, napi_value exports);
 void initJit(napi_env env, napi_value exports);
+void initDist(napi_env env, napi_value exports);
 
 }  // namespace civet

@@ -581,5 +581,6 @@ NAPI_MODULE_INIT() {
   civet::initOps(env, exports);
   civet::initNN(env, exports);
   civet::initJit(env, exports);
+  civet::initDist(env, exports);
   return exports;
 }
