@@ -11,6 +11,7 @@ import { buildRun, buildOptimization } from './build';
 import { Stepper, StepResult, NonFiniteError, evaluate, EvalResult } from './fit';
 import { loadConfig, loadRunConfig, configHash, Config, ConfigError } from './schema';
 import { preflight } from './preflight';
+import { teacherFiles, teacherFileChanges, recordTeacherFiles, recordedTeacherFiles } from './teacher_files';
 import { trainLoader, evalBatches, RunData } from './data';
 import { writeCheckpoint, chooseCheckpoint, disposeCheckpoint, cleanTemporaries, CHECKPOINT_FORMAT, CheckpointState, CheckpointData, CheckpointError } from './checkpoints';
 import { lockRun, claimNewRunDir, isFinished, clearRecords, truncateRecords, RunDirError } from './run_dir';
@@ -92,11 +93,20 @@ export async function train(config: string | object | null, opts: TrainOptions =
   }
   const hash = configHash(cfg);
   try {
+    // the teacher that taught the first part of a run teaches the rest (teacher_files.ts)
+    const teachersNow = teacherFiles(cfg);
+    const teachersChanged = opts.resume ? teacherFileChanges(runDir, teachersNow) : [];
+    if (teachersChanged.length && !opts.restart) {
+      throw new RunDirError(`--resume ${runDir}: ${teachersChanged.join('; ')}: the teacher that taught the first part of the run must teach the rest. ` +
+        'Put the original file back, or pass --restart to train the run again from the beginning with this teacher');
+    }
+    if (teachersChanged.length) log(`--restart: ${teachersChanged.join('; ')}; training ${runDir} again from the beginning (removed ${clearRecords(runDir).join(', ') || 'nothing'})`);
     cleanTemporaries(runDir);
     if (!opts.resume) {
       writeFileAtomic(path.join(runDir, 'config.json'), JSON.stringify(cfg, null, 2));
       writeFileAtomic(path.join(runDir, 'config.hash'), hash + '\n');
     }
+    if (!opts.resume || teachersChanged.length || recordedTeacherFiles(runDir) === null) recordTeacherFiles(runDir, teachersNow);
     return await trainLocked(cfg, source, runDir, hash, amp, opts, log);
   } finally {
     release();
@@ -241,7 +251,7 @@ function loadResumedConfig(runDir: string, sets: string[]): { config: Config; so
   return { config: own, source: file };
 }
 
-function diffKeys(a: any, b: any, at = ''): [string, unknown, unknown][] {
+export function diffKeys(a: any, b: any, at = ''): [string, unknown, unknown][] {
   if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
     return [...new Set([...Object.keys(a), ...Object.keys(b)])].flatMap((k) => diffKeys(a[k], b[k], at ? `${at}.${k}` : k));
   }
@@ -346,7 +356,7 @@ function hasRelativePaths(c: Config): boolean {
   return ps.some((p) => p !== undefined && !path.isAbsolute(p));
 }
 
-function absolutePaths(c: Config, base: string): Config {
+export function absolutePaths(c: Config, base: string): Config {
   const abs = (p?: string) => (p === undefined ? undefined : path.resolve(base, p));
   return {
     ...c,
