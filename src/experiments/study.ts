@@ -14,14 +14,21 @@
 //
 // Runs live in <out>/<variant>-s<seed>; a run that finished (summary.json) is reused, one that
 // was interrupted is resumed from its last checkpoint, so a study killed at any point continues
-// where it stopped when the same command runs again.
+// where it stopped when the same command runs again. Only while the run is still the one the study
+// asks for: a run whose config differs from the study's (the file or --set was edited) or whose
+// teacher file changed since it started (an earlier variant it learns from was retrained) is a new
+// run: the old folder is kept as <run>.stale-N and the run trains again, with the differing keys
+// printed; --reuse-stale keeps (or resumes) the old run instead. A lock left by a killed run of
+// this host is broken with a note.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as os from 'node:os';
 import { fork } from 'node:child_process';
 import { z } from 'zod';
-import { train, TrainSummary, TrainOptions } from '../train/trainer';
-import { readConfigFile, validateConfig, applyOverrides, ConfigError } from '../train/schema';
+import { train, TrainSummary, TrainOptions, absolutePaths, diffKeys } from '../train/trainer';
+import { breakDeadLock } from '../train/run_dir';
+import { teacherFiles, teacherFileChanges } from '../train/teacher_files';
+import { readConfigFile, validateConfig, applyOverrides, loadRunConfig, ConfigError, Config } from '../train/schema';
 import { writeStudyReport, writeReport, meanStd, Study, StudyGroup, StudyClaim, ClaimVerdict, claimVerdict, VERDICT_BADGE } from '../report/html';
 import { writeFileAtomic } from '../util/atomic';
 
@@ -118,6 +125,11 @@ export interface StudyOptions {
   jobs?: number;
   /** extra `a.b=c` overrides applied to every run (teachers included) */
   set?: string[];
+  /** keep (or resume) a run whose config or teacher file differs from what the study asks for,
+   *  instead of training it again */
+  reuseStale?: boolean;
+  /** break a run lock taken on another host (a lock of a dead process on this host is always broken) */
+  breakLock?: boolean;
 }
 
 export interface StudyResult { study: Study; report: string; json: string; markdown: string; wallTimeSec: number }
@@ -150,12 +162,23 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
   // found only when its turn came, after the teachers had trained)
   validateAllRuns(teacherNames.map((t) => [t, s.teachers[t], null] as const), variantNames.flatMap((v) => seeds.map((sd) => [v, s.variants[v], sd] as const)), configOf);
   const runOne = async (name: string, overrides: Record<string, unknown>, seed: number | null): Promise<TrainSummary> => {
-    const { runName, cfg } = configOf(name, overrides, seed);
+    const { runName, cfg, config } = configOf(name, overrides, seed);
     const runDir = path.join(out, runName);
     done++;
     const tag = `[study ${done}/${total}] ${runName}`;
     const summaryFile = path.join(runDir, 'summary.json');
+    // a run killed with SIGKILL leaves its lock behind: broken here when its process is gone
+    breakDeadLock(runDir, { breakLock: opts.breakLock, log: (l) => log(`${tag}: ${l}`) });
+    const finished = fs.existsSync(summaryFile);
+    const started = finished || (fs.existsSync(path.join(runDir, 'checkpoints')) && fs.existsSync(path.join(runDir, 'config.json')));
+    const changes = started ? staleness(runDir, absolutePaths(config, dir)) : [];
     let sum: TrainSummary;
+    if (changes.length && !opts.reuseStale) {
+      const aside = moveAside(runDir);
+      log(`${tag}: differs from what the study asks for (${changes.join('; ')}): a new run; the earlier one is kept in ${aside}`);
+    } else if (changes.length) {
+      log(`${tag}: differs from what the study asks for (${changes.join('; ')}); --reuse-stale: ${finished ? 'its results are reused' : 'resumed with its own config'}`);
+    }
     if (fs.existsSync(summaryFile)) {
       sum = JSON.parse(fs.readFileSync(summaryFile, 'utf8'));
       log(`${tag}: done before (top-1 ${(100 * sum.top1).toFixed(2)}%), reused`);
@@ -165,6 +188,7 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
       sum = jobs > 1
         ? await trainInWorker({ config: resume ? null : cfg, resume: resume ? runDir : undefined, out, baseDir: dir }, (l) => log(`  ${runName}: ${l}`))
         : await trainHere(resume ? null : cfg as object, { resume: resume ? runDir : undefined, out, quiet: opts.quiet, log: (l) => log(`  ${l}`) }, dir);
+      if (path.resolve(sum.runDir) !== runDir) throw new Error(`study: ${runName} was written to ${sum.runDir}, not ${runDir}`);
       writeReport([sum.runDir], sum.report, `civet run ${sum.name}`);   // train() writes no report; each run keeps its own
       log(`${tag}: top-1 ${(100 * sum.top1).toFixed(2)}% in ${sum.wallTimeSec.toFixed(0)} s (study ${fmtDur((Date.now() - t0) / 1000)} so far)`);
     }
@@ -213,7 +237,7 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
 }
 
 /** The train config of one run of a study (validated; teachers given as '@name' become run dirs). */
-function runConfig(s: StudyFile, out: string, name: string, overrides: Record<string, unknown>, seed: number | null, sets: string[], jobs: number, file: string): { runName: string; cfg: Record<string, any> } {
+function runConfig(s: StudyFile, out: string, name: string, overrides: Record<string, unknown>, seed: number | null, sets: string[], jobs: number, file: string): { runName: string; cfg: Record<string, any>; config: Config } {
   const runName = seed === null ? `teacher-${name}` : `${name}-s${seed}`;
   const resolved = structuredClone(overrides);
   if (Array.isArray(resolved.teachers)) {
@@ -230,8 +254,35 @@ function runConfig(s: StudyFile, out: string, name: string, overrides: Record<st
   const cfg = applyOverrides(cfgRaw, sets, '--set') as Record<string, any>;
   if (jobs > 1) cfg.run.threads = Math.max(1, Math.floor(os.cpus().length / jobs));
   // paths in the study (data roots, weights) are relative to the study file
-  validateConfig(cfg, `${file} (${runName})`, sets);
-  return { runName, cfg };
+  const config = validateConfig(cfg, `${file} (${runName})`, sets);
+  return { runName, cfg, config };
+}
+
+/**
+ * How a run in the study's folder differs from what the study asks for now: its config (config.json
+ * against the study's config with paths resolved; run.threads, which follows --jobs, aside) and its
+ * teacher files (teachers.json against the files now). One entry per difference; empty if none.
+ */
+function staleness(runDir: string, want: Config): string[] {
+  let have: Config;
+  try { have = loadRunConfig(runDir).config; } catch (e: any) {
+    if (e instanceof ConfigError) return [`its config cannot be read (${e.message})`];
+    throw e;
+  }
+  const strip = (c: Config) => { const x = structuredClone(c) as any; delete x.run.threads; return x; };
+  const show = (v: unknown) => (v === undefined ? '(unset)' : JSON.stringify(v));
+  const keys = diffKeys(strip(have), strip(want)).map(([k, a, b]) => `${k}: ${show(a)} → ${show(b)}`);
+  return [...keys, ...teacherFileChanges(runDir, teacherFiles(want))];
+}
+
+/** Moves a stale run out of the way (never deleted: its results may still be wanted): <run>.stale-N. */
+function moveAside(runDir: string): string {
+  for (let k = 1; ; k++) {
+    const to = `${runDir}.stale-${k}`;
+    if (fs.existsSync(to)) continue;
+    fs.renameSync(runDir, to);
+    return to;
+  }
 }
 
 /** Builds (and so validates) every run's config; all the errors at once, before any run starts. */
