@@ -102,7 +102,9 @@ export function renderReport(runDirs: string[], title = 'civet training report')
 
   const plots = [
     linePlot(series((r) => r.train.map((t) => [t.step, num(t.loss)])), { title: 'Training loss', xLabel: 'step', yLabel: 'loss' }),
-    linePlot(series((r) => r.evals.map((e) => [e.epoch, num(e.top1)])), { title: 'Validation top-1 accuracy', xLabel: 'epoch', yLabel: 'top-1', markers: true, yFormat: pctTick }),
+    // eval records count epochs from 0 (the epoch just finished); the axis counts them from 1
+    linePlot(series((r) => r.evals.map((e) => [e.epoch + 1, num(e.top1)])), { title: 'Validation top-1 accuracy', xLabel: 'epoch', yLabel: 'top-1', markers: true, yFormat: pctTick, xCount: true }),
+    linePlot(series((r) => r.evals.map((e) => [e.epoch + 1, num(e.loss)])), { title: 'Validation loss', xLabel: 'epoch', yLabel: 'loss (cross-entropy)', markers: true, xCount: true }),
     linePlot(series((r) => r.train.filter((t) => t.lr !== undefined).map((t) => [t.step, num(t.lr)])), { title: 'Learning rate', xLabel: 'step', yLabel: 'learning rate' }),
   ];
   // One plot per named loss term (ce, kd, ...), in order of first appearance across runs.

@@ -26,6 +26,17 @@ export interface PlotOptions {
   markers?: boolean;
   /** Format y tick labels, e.g. as percentages. */
   yFormat?: (v: number) => string;
+  /** x counts from 1 in whole numbers (epochs): the axis starts at 1, ticks are 1 and integer multiples of the step */
+  xCount?: boolean;
+}
+
+/** Ticks of a counting axis (epochs 1…n): starts at 1, whole-number steps. */
+export function countTicks(hi: number, target = 6): { lo: number; hi: number; step: number; ticks: number[] } {
+  const top = Math.max(2, Math.ceil(hi));
+  const step = Math.max(1, Math.round(niceTicks(0, top, target).step));
+  const ticks = [1];
+  for (let t = step; t <= top; t += step) if (t > 1) ticks.push(t);
+  return { lo: 1, hi: top, step, ticks };
 }
 
 /** "Nice" tick positions (1, 2, 2.5, 5 x 10^k) covering [lo, hi]. */
@@ -87,7 +98,7 @@ function frame(o: PlotOptions, xs: number[], ys: number[], legendH: number, left
   // The legend adds height rather than squeezing the plot area.
   const H = (o.height ?? 300) + legendH;
   const m = { l: left, r: 18, t: 34, b: 46 + legendH };
-  const xt = niceTicks(Math.min(...xs), Math.max(...xs), 6);
+  const xt = o.xCount ? countTicks(Math.max(...xs)) : niceTicks(Math.min(...xs), Math.max(...xs), 6);
   const yt = niceTicks(Math.min(...ys), Math.max(...ys), 5);
   const pw = W - m.l - m.r;
   const ph = H - m.t - m.b;
