@@ -60,6 +60,7 @@ test('study files: bad references, order, claims and extends cycles are errors n
   bad((s) => { s.study.seeds = 'all'; }, /bad\.yaml: study\.seeds: Expected array/);
   bad((s) => { s.variants.kd.teachers = ['big']; }, /teacher 'big': a teacher given as a string must be '@name'/);
   bad((s) => { s.teachers.alone = {}; }, /'alone' is both a teacher and a variant/);
+  bad((s) => { s.study.baseline = 'big'; }, /bad\.yaml: study\.baseline: 'big' is not a variant/);
   write(dir, 'a.yaml', { extends: 'b.yaml' });
   write(dir, 'b.yaml', { extends: 'a.yaml' });
   assert.throws(() => loadStudy(path.join(dir, 'a.yaml')), /'extends' forms a cycle/);
@@ -151,7 +152,7 @@ test('every variant is validated before the first run: a bad last variant stops 
 
 test('edits make new runs: a changed variant trains again (keys named, old run kept), its pipeline student too; a dead run\'s lock is broken; --reuse-stale keeps them', async () => {
   const dir = tmp();
-  const s = tinyStudy(dir, { study: { title: 'tiny', out: 'runs', report: 'out/r.html', seeds: [0] } });
+  const s = tinyStudy(dir, { study: { title: 'tiny', out: 'runs', report: 'out/r.html', seeds: [0], baseline: 'alone' } });
   const file = write(dir, 'study.yaml', s);
   await runStudy(file, { quiet: true, log: () => {} });
   const runs = path.join(dir, 'runs');
@@ -179,9 +180,13 @@ test('edits make new runs: a changed variant trains again (keys named, old run k
   assert.equal(cfgOf('kd-s0').method.options.temperature, 2);
   assert.equal(fs.readFileSync(path.join(runs, 'kd-s0.stale-1', 'summary.json'), 'utf8'), oldKd, 'the old run is kept as it was');
   assert.deepEqual(fs.readdirSync(runs).sort(), ['alone-s0', 'alone-s0.stale-1', 'chain-s0', 'chain-s0.stale-1', 'kd-s0', 'kd-s0.stale-1', 'teacher-big']);
-  // unchanged: everything reused, nothing named as different
+  // unchanged: everything reused, nothing named as different; pictures in run folders are linked
+  fs.writeFileSync(path.join(runs, 'teacher-big', 'samples.png'), 'png');
   const same: string[] = [];
-  await runStudy(file, { quiet: true, log: (l) => same.push(l) });
+  const sr = await runStudy(file, { quiet: true, log: (l) => same.push(l) });
+  const page = fs.readFileSync(sr.report, 'utf8');
+  assert.match(page, /<a href="\.\.\/runs\/teacher-big\/samples\.png">teacher-big: samples\.png<\/a>/);
+  assert.match(page, /<th[^>]*>Δ top1 vs alone \(ce, tiny_cnn\) \(points\)<\/th>/);
   assert.equal(same.filter((l) => /reused/.test(l)).length, 4, same.join('\n'));
   assert.ok(!same.some((l) => /differs|training/.test(l)), same.join('\n'));
   // --reuse-stale: an edit is reported, the old results kept

@@ -42,6 +42,8 @@ export const StudySchema = z.object({
     report: z.string(),
     seeds: z.array(z.number().int().nonnegative()).nonempty().default([0, 1, 2]),
     metric: z.string().default('top1'),
+    /** the variant the report's Δ column is measured against (usually the no-KD / CE one) */
+    baseline: z.string().optional(),
   }).strict(),
   base: z.record(z.unknown()),
   teachers: z.record(z.record(z.unknown())).default({}),
@@ -86,6 +88,9 @@ export function loadStudy(file: string): { study: StudyFile; dir: string } {
       }
       if (v in s.teachers && ref in s.variants) throw new ConfigError(`${file}: teacher ${v} cannot learn from variant '@${ref}'`);
     }
+  }
+  if (s.study.baseline !== undefined && !(s.study.baseline in s.variants)) {
+    throw new ConfigError(`${file}: study.baseline: '${s.study.baseline}' is not a variant (known: ${Object.keys(s.variants).join(', ')})`);
   }
   s.claims.forEach((c, i) => c.order.flat().forEach((n) => {
     if (!(n in s.variants) && !(n in s.teachers)) throw new ConfigError(`${file}: claims.${i} ('${c.text}'): unknown group '${n}'`);
@@ -209,14 +214,14 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
   const wall = (Date.now() - t0) / 1000;
   // ---- results -------------------------------------------------------------------------------
   const row = (x: TrainSummary, seed: number) => ({ seed, top1: x.top1, top5: x.top5, ece: x.ece, 'time (s)': x.wallTimeSec, 'params (M)': x.params / 1e6 });
-  const groups: StudyGroup[] = [
+  const groups: (StudyGroup & { key: string })[] = [
     ...teacherNames.map((t) => ({ name: `teacher: ${t} (${summaries.get(`teacher:${t}`)!.model})`, key: t, runs: [row(summaries.get(`teacher:${t}`)!, 0)] })),
     ...variantNames.map((v) => ({
       name: `${v} (${summaries.get(`${v}:${seeds[0]}`)!.method}, ${summaries.get(`${v}:${seeds[0]}`)!.model})`, key: v,
       runs: seeds.map((sd) => row(summaries.get(`${v}:${sd}`)!, sd)),
     })),
   ];
-  const byKey = new Map(groups.map((g) => [(g as any).key as string, g]));
+  const byKey = new Map(groups.map((g) => [g.key, g]));
   const metric = s.study.metric;
   const claims: StudyClaim[] = s.claims.filter((c) => c.order.flat().every((n) => byKey.has(n))).map((c) => checkOrder(c.text, c.order, byKey, metric));
   const study: Study = {
@@ -226,6 +231,10 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
       ` ${fmtDur([...summaries.values()].reduce((a, x) => a + x.wallTimeSec, 0))} on this machine (each run's time is in the table).`,
     groups: groups.map(({ name, runs }) => ({ name, runs })),
     claims,
+    // teachers are shown, not ranked; Δ against the baseline variant where the study names one
+    references: groups.filter((g) => g.key in s.teachers).map((g) => g.name),
+    baseline: s.study.baseline !== undefined && byKey.has(s.study.baseline) ? byKey.get(s.study.baseline)!.name : undefined,
+    images: [...summaries.values()].flatMap((x) => runImages(x.runDir)),
   };
   writeStudyReport(study, reportFile);
   const json = reportFile.replace(/\.html?$/, '') + '.json';
@@ -273,6 +282,13 @@ function staleness(runDir: string, want: Config): string[] {
   const show = (v: unknown) => (v === undefined ? '(unset)' : JSON.stringify(v));
   const keys = diffKeys(strip(have), strip(want)).map(([k, a, b]) => `${k}: ${show(a)} → ${show(b)}`);
   return [...keys, ...teacherFileChanges(runDir, teacherFiles(want))];
+}
+
+/** Pictures a run's folder holds (a method's synthesized images, say), for the report to link. */
+function runImages(runDir: string): { label: string; file: string }[] {
+  let names: string[];
+  try { names = fs.readdirSync(runDir); } catch { return []; }
+  return names.filter((n) => /\.(png|jpe?g|gif|webp|svg)$/i.test(n)).sort().map((n) => ({ label: `${path.basename(runDir)}: ${n}`, file: path.join(runDir, n) }));
 }
 
 /** Moves a stale run out of the way (never deleted: its results may still be wanted): <run>.stale-N. */
