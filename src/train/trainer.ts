@@ -119,7 +119,11 @@ async function trainLocked(cfg: Config, source: string, runDir: string, hash: st
   if (cfg.run.deterministic) setNumThreads(1);   // fixed reduction order: bit-exact across runs and resumes on CPU
   else if (cfg.run.threads) setNumThreads(cfg.run.threads);
   manualSeed(cfg.run.seed);
+  // reading and decoding the data can take a while before the first step: say so (not with --quiet)
+  const tLoad = Date.now(), d = cfg.data;
+  if (!opts.quiet) log(`loading data: ${d.dataset}${d.root ? ` from ${d.root}` : ''}${d.subsetPerClass ? ` (${d.subsetPerClass} training images per class)` : ''} …`);
   const { data, teachers, distiller } = await buildRun(cfg, runDir);   // every path is absolute by now
+  if (!opts.quiet) log(`loaded ${d.dataset}: train ${data.train.length}, test ${data.test.length} images, ${data.numClasses} classes; student${teachers.length ? ` and ${teachers.length} teacher${teachers.length > 1 ? 's' : ''}` : ''} ready in ${((Date.now() - tLoad) / 1000).toFixed(1)} s`);
   const loader = trainLoader(cfg, data, { classPairs: methodEntry(cfg.method.name).batches === 'classPairs' });
   const stepsPerEpoch = Math.floor(loader.length / cfg.accumulate);
   if (stepsPerEpoch < 1) throw new ConfigError(`${source}: batchSize ${cfg.batchSize} × accumulate ${cfg.accumulate} is larger than the training set (${data.train.length} images)`);
