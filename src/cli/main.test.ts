@@ -72,3 +72,14 @@ test('civet train says that the data is loading (with sizes and time) before the
   assert.equal(q.status, 0, q.stderr);
   assert.doesNotMatch(q.stderr, /loading data|loaded fashion-mnist/);
 });
+
+test('the README lists every flag of civet train and civet study, and the methods tas, coadvise, kd', async () => {
+  const { COMMANDS } = await import('./commands');
+  const { listMethods } = await import('../distill/registry');
+  await import('../distill');
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  for (const cmd of ['train', 'study']) {
+    for (const k of Object.keys(COMMANDS[cmd].options)) assert.ok(readme.includes(`--${k}`), `README: civet ${cmd} --${k} is not mentioned`);
+  }
+  for (const m of ['tas', 'coadvise', 'kd']) assert.ok(listMethods().includes(m) && readme.includes(`\`${m}\``), `README: method ${m}`);
+});
