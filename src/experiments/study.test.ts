@@ -207,3 +207,29 @@ test('edits make new runs: a changed variant trains again (keys named, old run k
   assert.match(broke.join('\n'), /teacher-big: .*breaking the stale lock of pid 1 on elsewhere\.example .*\(--break-lock\)/);
   assert.ok(!fs.existsSync(path.join(runs, 'teacher-big', 'run.lock')));
 });
+
+test('a study SIGKILLed while a variant trains: running it again breaks the dead lock with a note and finishes the run', async () => {
+  const dir = tmp();
+  const s = tinyStudy(dir, { study: { title: 'tiny', out: 'runs', report: 'out/r.html', seeds: [0] } });
+  s.variants = { alone: { method: { name: 'ce' }, epochs: 12, checkpoint: { everySteps: 1 } } };
+  s.teachers = {};
+  s.claims = [];
+  const file = write(dir, 'study.yaml', s);
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [path.resolve(__dirname, '../../../bin/civet'), 'study', file, '--quiet'], { stdio: 'ignore', env: { ...process.env, CIVET_THREADS: '1' } });
+  const lock = path.join(dir, 'runs', 'alone-s0', 'run.lock');
+  const last = path.join(dir, 'runs', 'alone-s0', 'checkpoints', 'last');
+  const t0 = Date.now();
+  while (!(fs.existsSync(lock) && fs.existsSync(last)) && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(fs.existsSync(lock), 'the variant started');
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  assert.ok(fs.existsSync(lock), 'SIGKILL leaves the lock behind');
+  assert.equal(JSON.parse(fs.readFileSync(lock, 'utf8')).pid, child.pid);
+  const lines: string[] = [];
+  const r = await runStudy(file, { quiet: true, log: (l) => lines.push(l) });
+  assert.match(lines.join('\n'), new RegExp(`alone-s0: .*breaking the stale lock of pid ${child.pid} .*that process is no longer running`));
+  assert.match(lines.join('\n'), /alone-s0: resuming/);
+  assert.equal(r.study.groups[0].runs.length, 1);
+  assert.ok(!fs.existsSync(lock), 'released at the end');
+});

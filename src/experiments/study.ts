@@ -3,7 +3,7 @@
 // of mean ± std, and claims (orderings of means) checked against the results.
 //
 // A study file is YAML:
-//   study:    { title, description, out, report, seeds: [0, 1, 2], metric: top1 }
+//   study:    { title, description, out, report, seeds: [0, 1, 2], metric: top1, baseline: variant for the Δ column }
 //   base:     a civet train config shared by every run (run.name is set per run)
 //   teachers: name → overrides of base; trained once each, before the variants
 //   variants: name → overrides of base; run once per seed, in the order written
