@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runMethodTable, TABLE_METHODS, TABLE_BASELINE, DEFAULT_PROTOCOL, methodTableStudy } from './methods_table';
 import { writeStudyReport } from '../report/html';
+import { studyMarkdown } from './study';
 import { listMethods } from '../distill/registry';
 
 test('methods table: two methods, one seed, tiny budget', async () => {
@@ -63,12 +64,17 @@ test('methods table report: Δ vs the CE row, best of each column marked, axis f
   assert.match(row('kd'), /<td class="best" data-v="0\.785[\d]*">78\.50 ± 0\.50%<\/td>/);
   assert.doesNotMatch(row('teacher \\(resnet20, CE\\)'), /class="best"/);
   assert.match(row(TABLE_BASELINE), /<td class="best" data-v="6">6.00 ± 1.00<\/td>/);
+  // the markdown beside it has the Δ column too
+  const md = studyMarkdown(study, 'top1');
+  assert.match(md, /\| group \| seeds \| top1 \| time \(s\) \| Δ top1 vs ce \(student alone\) \(pts\) \|/);
+  assert.match(md, /^\| kd \| 3 \| 78\.50 ± 0\.50 \| 11 ± 1 \| \+3\.50 \|$/m);
+  assert.match(md, /^\| teacher \(resnet20, CE\) \| 1 \| 90\.00 \| 1 \| — \|$/m);
   // the spread plot's axis fits the 74.5–79 % cluster; the outliers are labelled at its edges
   const svg = html.match(/<svg class="plot"[^>]*aria-label="top1: mean ± std over seeds"[\s\S]*?<\/svg>/)![0];
   const lo = Number(svg.match(/data-axis-lo="([\d.]+)"/)![1]), hi = Number(svg.match(/data-axis-hi="([\d.]+)"/)![1]);
   assert.ok(lo >= 0.7 && lo <= 0.745 && hi >= 0.79 && hi <= 0.8, `axis ${lo}–${hi}`);
   assert.match(svg, /class="off-axis"[^>]*>◀ 30% ± 1%/);
-  assert.match(svg, /class="off-axis"[^>]*>90% ± 0% ▶/);
+  assert.match(svg, /class="off-axis"[^>]*>90% ▶/);   // one run: no spread to show
   // labels in full, nowhere cut
   assert.ok(svg.includes(`>${LONG}</text>`), 'the long label is whole');
   assert.ok(!html.includes('…'), 'nothing truncated');

@@ -342,14 +342,23 @@ export function studyMarkdown(s: Study, metric: string): string {
     const f = (v: number) => (k.startsWith('top') ? (100 * v).toFixed(2) : k === 'ece' ? v.toFixed(4) : k === 'time (s)' ? v.toFixed(0) : v.toFixed(3));
     return Number.isNaN(std) ? f(mean) : `${f(mean)} ± ${f(std)}`;
   };
+  // the Δ column of the HTML report, where the study names a baseline (references get none)
+  const base = s.baseline === undefined || !keys.includes('top1') ? undefined : s.groups.find((g) => g.name === s.baseline);
+  const top1 = (g: StudyGroup) => meanStd(g.runs.map((r) => r.top1).filter((x): x is number => typeof x === 'number')).mean;
+  const delta = (g: StudyGroup) => {
+    if (g === base) return 'baseline';
+    const d = 100 * (top1(g) - top1(base!));
+    return (s.references ?? []).includes(g.name) || !Number.isFinite(d) ? '—' : `${d >= 0 ? '+' : '−'}${Math.abs(d).toFixed(2)}`;
+  };
   const lines = [
     `# ${s.title}`, '', s.description ?? '', '',
     `## Claims (${metric})`, '',
     ...s.claims.map((c) => `- ${VERDICT_BADGE[claimVerdict(c)]}: ${c.text} — ${c.detail}`), '',
     '## Results (mean ± std over seeds)', '',
-    `| group | seeds | ${keys.join(' | ')} |`, `|---|---|${keys.map(() => '---').join('|')}|`,
-    ...s.groups.map((g) => `| ${g.name} | ${g.runs.length} | ${keys.map((k) => fmt(k, g.runs.map((r) => r[k]).filter((x): x is number => typeof x === 'number'))).join(' | ')} |`),
-    '', `top1 in %${keys.includes('ece') ? ', ECE = expected calibration error (15 bins)' : ''}, time = wall time of one run (all its stages) on this machine.`, '',
+    `| group | seeds | ${keys.join(' | ')} |${base ? ` Δ top1 vs ${base.name} (pts) |` : ''}`, `|---|---|${keys.map(() => '---').join('|')}|${base ? '---|' : ''}`,
+    ...s.groups.map((g) => `| ${g.name} | ${g.runs.length} | ${keys.map((k) => fmt(k, g.runs.map((r) => r[k]).filter((x): x is number => typeof x === 'number'))).join(' | ')} |${base ? ` ${delta(g)} |` : ''}`),
+    '', `top1 in %${keys.includes('ece') ? ', ECE = expected calibration error (15 bins)' : ''}, time = wall time of one run (all its stages) on this machine` +
+      `${base ? `; Δ = the group's mean top1 minus that of the baseline, ${base.name}, in points` : ''}.`, '',
   ];
   return lines.join('\n');
 }

@@ -234,7 +234,7 @@ export function intervalPlot(items: Interval[], o: PlotOptions): string {
     if (Number.isFinite(it.mean) && !inside(it.mean)) {
       // off the fitted axis: an arrow at the edge with the value
       const left = it.mean < t.lo;
-      s.push(`<text class="off-axis" x="${left ? m.l + 4 : W - m.r - 4}" y="${cy + 4}" text-anchor="${left ? 'start' : 'end'}" fill="${it.color}">${left ? '◀ ' : ''}${esc(xf(it.mean))} ± ${esc(xf(Number.isFinite(it.std) ? it.std : 0))}${left ? '' : ' ▶'}<title>${esc(`${it.name}: off the axis, which fits the other groups`)}</title></text>`);
+      s.push(`<text class="off-axis" x="${left ? m.l + 4 : W - m.r - 4}" y="${cy + 4}" text-anchor="${left ? 'start' : 'end'}" fill="${it.color}">${left ? '◀ ' : ''}${esc(xf(it.mean))}${Number.isFinite(it.std) ? ` ± ${esc(xf(it.std))}` : ''}${left ? '' : ' ▶'}<title>${esc(`${it.name}: off the axis, which fits the other groups`)}</title></text>`);
       return;
     }
     for (const v of it.values.filter(Number.isFinite).filter(inside)) s.push(`<circle cx="${n2(x(v))}" cy="${cy}" r="3" fill="${it.color}" fill-opacity="0.3"/>`);
