@@ -6,7 +6,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { listMethods, methodOptionDocs } from '../distill/registry';
+import { z } from 'zod';
+import { listMethods, methodOptionDocs, methodEntry } from '../distill/registry';
+import { positive, nonNegative } from '../distill/options';
+import { describeEntry } from './methods';
 import '../distill';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -53,4 +56,39 @@ test('civet train: a bad method option exits 2 naming the key, blamed on --set o
   assert.match(u.stderr, /--set method\.name=dkdd: method\.name: unknown distillation method 'dkdd' \(did you mean 'dkd'\?\)/);
   assert.ok(!fs.existsSync(runs), 'no run folder was created');
   fs.rmSync(out, { recursive: true, force: true });
+});
+
+test('every method has a meaningful one-line summary, and every option of every method is listed with its type and default', () => {
+  const summaries = new Map<string, string>();
+  for (const name of listMethods()) {
+    const s = methodEntry(name).summary;
+    assert.ok(!/\n/.test(s), `${name}: the summary is one line`);
+    assert.ok(s.length >= 30, `${name}: summary too short to say what the method does: '${s}'`);
+    assert.ok(!/\b(TODO|TBD|FIXME|XXX)\b|^\W*$/i.test(s), `${name}: placeholder summary '${s}'`);
+    assert.notEqual(s.replace(/[^a-z]/gi, '').toLowerCase(), name.replace(/[^a-z]/gi, '').toLowerCase(), `${name}: the summary only repeats the name`);
+    assert.ok(!summaries.has(s), `${name} and ${summaries.get(s)} share a summary`);
+    summaries.set(s, name);
+  }
+  const all = civet('methods');
+  assert.equal(all.status, 0, all.stderr);
+  const esc = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  for (const name of listMethods()) {
+    const block = ('\n' + all.stdout).split(`\n${name} — `)[1]?.split('\n\n')[0] ?? '';
+    for (const d of methodOptionDocs(name)) {
+      assert.match(block, new RegExp(`^ {4}${esc(d.key)} +${esc(d.type)} +default ${esc(d.default)}`, 'm'), `${name}.${d.key}`);
+    }
+  }
+});
+
+test('option descriptions given with zod .describe() are printed beside the option', () => {
+  const entry = {
+    name: 'demo', summary: 'a demonstration entry, not a registered method', teachers: [1, 1] as [number, number],
+    options: z.object({ temperature: positive(4).describe('softmax temperature of both sides'), weight: nonNegative(1) }).strict(),
+  };
+  const text = describeEntry(entry);
+  assert.match(text, /^ {4}temperature {2}number > 0 {2}default 4 {2}softmax temperature of both sides$/m);
+  assert.match(text, /^ {4}weight {7}number ≥ 0 {2}default 1$/m);
+  // on the type inside the default as well
+  const inner = describeEntry({ ...entry, options: z.object({ t: z.number().positive().describe('inner text').default(2) }).strict() });
+  assert.match(inner, /default 2 +inner text$/m);
 });

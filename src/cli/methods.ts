@@ -1,20 +1,46 @@
 // `civet methods [NAME]`: every distillation method with its one-line summary, teachers and
 // options (type and range, default), read from the option schemas the configs are checked against.
 import type { Command } from './commands';
-import { listMethods, methodEntry, methodOptionDocs, hasMethod, unknownMethodMessage } from '../distill/registry';
+import { z, type ZodTypeAny } from 'zod';
+import { listMethods, methodEntry, hasMethod, unknownMethodMessage, type MethodEntry } from '../distill/registry';
+import { describeOptions } from '../distill/options';
 import '../distill';
 
 function teachersText(t: [number, number]): string {
   return t[0] === t[1] ? String(t[0]) : `${t[0]}–${t[1]}`;
 }
 
-export function describeMethod(name: string): string {
-  const e = methodEntry(name);
-  const docs = methodOptionDocs(name);
-  const w = Math.max(...docs.map((d) => d.key.length)), tw = Math.max(...docs.map((d) => d.type.length));
-  const lines = [`${name} — ${e.summary}`, `  teachers: ${teachersText(e.teachers)}${e.batches === 'classPairs' ? '; batches: B samples + B same-class partners' : ''}`, '  options:'];
-  for (const d of docs) lines.push(`    ${d.key.padEnd(w)}  ${d.type.padEnd(tw)}  default ${d.default}`);
+/** Per-option descriptions a schema carries (zod `.describe()`), by key; modes' branches merged. */
+export function optionDescriptions(schema: ZodTypeAny): Map<string, string> {
+  let t = schema;
+  while (t instanceof z.ZodEffects) t = t.innerType();
+  const shapes: z.ZodRawShape[] = t instanceof z.ZodObject ? [t.shape] : t instanceof z.ZodDiscriminatedUnion ? [...t.options].map((b: any) => b.shape) : [];
+  const out = new Map<string, string>();
+  for (const sh of shapes) {
+    for (const [k, v] of Object.entries(sh)) {
+      // .describe() may sit on the default wrapper or on the type inside it
+      const d = v.description ?? (v instanceof z.ZodDefault ? v._def.innerType.description : undefined);
+      if (d && !out.has(k)) out.set(k, d);
+    }
+  }
+  return out;
+}
+
+/** A method's entry as `civet methods` prints it: summary, teachers, every option's type, range, default (and description). */
+export function describeEntry(e: Pick<MethodEntry, 'name' | 'summary' | 'teachers' | 'options' | 'batches'>): string {
+  const docs = describeOptions(e.options);
+  const about = optionDescriptions(e.options);
+  const w = Math.max(0, ...docs.map((d) => d.key.length)), tw = Math.max(0, ...docs.map((d) => d.type.length)), dw = Math.max(0, ...docs.map((d) => d.default.length));
+  const lines = [`${e.name} — ${e.summary}`, `  teachers: ${teachersText(e.teachers)}${e.batches === 'classPairs' ? '; batches: B samples + B same-class partners' : ''}`, docs.length ? '  options:' : '  options: none'];
+  for (const d of docs) {
+    const text = about.get(d.key);
+    lines.push(`    ${d.key.padEnd(w)}  ${d.type.padEnd(tw)}  ${text ? `default ${d.default.padEnd(dw)}  ${text}` : `default ${d.default}`}`);
+  }
   return lines.join('\n');
+}
+
+export function describeMethod(name: string): string {
+  return describeEntry(methodEntry(name));
 }
 
 export const methodsCommand: Command = {

@@ -14,8 +14,10 @@ best), metrics.jsonl, TensorBoard events, summary.json and report.html in RUN = 
 --resume continues a run exactly where its last good checkpoint left it (data order included).
 A run directory is locked while a run writes to it (RUN/run.lock); --break-lock breaks a stale
 lock left by a process that is gone. When neither checkpoints/last nor prev can be used, --resume
-refuses with the reasons; --restart trains the run again from the beginning instead. Resuming a
-finished run leaves it as it is.
+refuses with the reasons; --restart trains the run again from the beginning instead. A run records
+its teacher files' SHA-256 (RUN/teachers.json) when it starts; --resume refuses, naming the file,
+when one has changed since (--restart trains again from the beginning with the new teacher).
+Resuming a finished run leaves it as it is.
 Exit status: 0 done, 1 training failed, 2 bad config or usage.`,
   options: {
     set: { type: 'string', multiple: true },

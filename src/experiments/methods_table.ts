@@ -19,8 +19,8 @@ import { synthesizeImages, saveImageGrid, bnStatisticsOf, DEEPINVERSION_CIFAR_DE
 import { SoftTargetStudent } from '../distill/synthesis/active_mixup';
 import { Rng } from '../util/rng';
 import { batcher, type Data } from '../train/testkit';
-import { writeStudyReport, meanStd, type Study, type StudyGroup } from '../report/html';
-import { studyMarkdown } from './study';
+import { writeStudyReport, type Study, type StudyGroup } from '../report/html';
+import { studyMarkdown, checkOrder } from './study';
 import { writeFileAtomic } from '../util/atomic';
 import '../models';
 import '../distill';
@@ -43,6 +43,8 @@ export const DEFAULT_PROTOCOL: TableProtocol = {
 
 interface Env {
   p: TableProtocol; seed: number;
+  /** pictures written so far (synthesized-image grids), for the report to link */
+  images: { label: string; file: string }[];
   x: Tensor; y: Tensor; labels: Int32Array; xTest: Tensor; yTest: Tensor;
   teacher: Classifier;
 }
@@ -76,7 +78,11 @@ function dataFree(metric: 'l2' | 'gaussianKL', tag: string): (e: Env) => Promise
       iterations: e.p.synthIterations, metric, rFeature: metric === 'l2' ? 1 : 0.05, tvL2: 1e-3, seed: e.seed,
     });
     keep(images); keep(targets);
-    if (e.p.gridDir && e.seed === 0) await saveImageGrid(images, path.join(e.p.gridDir, `${tag}_grid.png`), { mean: FMNIST_NORM.mean, std: FMNIST_NORM.std, cols: 20 });
+    if (e.p.gridDir && e.seed === 0) {
+      const file = path.join(e.p.gridDir, `${tag}_grid.png`);
+      await saveImageGrid(images, file, { mean: FMNIST_NORM.mean, std: FMNIST_NORM.std, cols: 20 });
+      e.images.push({ label: `${tag.replace(/_/g, ' ')}: the ${e.p.synthImages} synthesized images (seed 0)`, file });
+    }
     // KD (labels unused: CE weight 0) on the synthesized images only
     const d = createDistiller('kd', ctxOf(make(e.p.student), [e.teacher]), { ceWeight: 0, kdWeight: 1 });
     fit(e, d, e.p.steps, randomBatches(e, 2000 + e.seed, images, targets));
@@ -166,8 +172,14 @@ export const TABLE_METHODS: Record<string, (e: Env) => Predict | Promise<Predict
 
 export interface TableRun { method: string; seed: number; top1: number; timeSec: number }
 
+export interface MethodTableResult {
+  groups: StudyGroup[]; teacherTop1: number; teacherSec: number; protocol: TableProtocol;
+  /** pictures the methods produced (DeepInversion / BN-statistics grids) */
+  images: { label: string; file: string }[];
+}
+
 /** Trains the teacher, then every method for every seed; `onRun` sees each result as it lands. */
-export async function runMethodTable(o: { methods?: string[]; seeds: number[]; protocol?: Partial<TableProtocol>; onRun?: (r: TableRun, i: number, n: number) => void; log?: (l: string) => void }): Promise<{ groups: StudyGroup[]; teacherTop1: number; teacherSec: number; protocol: TableProtocol }> {
+export async function runMethodTable(o: { methods?: string[]; seeds: number[]; protocol?: Partial<TableProtocol>; onRun?: (r: TableRun, i: number, n: number) => void; log?: (l: string) => void }): Promise<MethodTableResult> {
   const p = { ...DEFAULT_PROTOCOL, ...o.protocol };
   const log = o.log ?? (() => {});
   const methods = o.methods ?? Object.keys(TABLE_METHODS);
@@ -180,6 +192,7 @@ export async function runMethodTable(o: { methods?: string[]; seeds: number[]; p
   const base = {
     x: keep(imagesToTensor(tr.images, tr.labels.length, 28, 28, 1, { norm: FMNIST_NORM })), y: keep(labelsToTensor(tr.labels)), labels: tr.labels,
     xTest: keep(imagesToTensor(te.images, te.labels.length, 28, 28, 1, { norm: FMNIST_NORM })), yTest: keep(labelsToTensor(te.labels)),
+    images: [] as { label: string; file: string }[],
   };
   const t0 = Date.now();
   const teacher = make(p.teacher);
@@ -203,8 +216,11 @@ export async function runMethodTable(o: { methods?: string[]; seeds: number[]; p
       o.onRun?.({ method: m, seed, top1, timeSec }, ++i, n);
     }
   }
-  return { groups, teacherTop1, teacherSec, protocol: p };
+  return { groups, teacherTop1, teacherSec, protocol: p, images: base.images };
 }
+
+/** The no-KD row every Δ is measured against: the student trained alone with CE. */
+export const TABLE_BASELINE = 'ce (student alone)';
 
 export interface MethodTableOptions {
   seeds: number[];
@@ -226,10 +242,21 @@ export async function writeMethodTableStudy(o: MethodTableOptions): Promise<{ st
     protocol: { steps: o.steps ?? DEFAULT_PROTOCOL.steps, gridDir: path.dirname(o.out) },
     log: o.log, onRun: o.onRun,
   });
+  const study = methodTableStudy(r, o.madeBy);
+  writeStudyReport(study, o.out);
+  const base = o.out.replace(/\.html?$/, '');
+  const wallTimeSec = (Date.now() - t0) / 1000;
+  writeFileAtomic(`${base}.json`, JSON.stringify({ protocol: r.protocol, seeds: o.seeds, teacherTop1: r.teacherTop1, groups: study.groups, wallTimeSec }, null, 2));
+  writeFileAtomic(`${base}.md`, studyMarkdown(study, 'top1'));
+  return { study, out: o.out, wallTimeSec };
+}
+
+/** The report's study from the table's results: groups, the teacher as a reference, Δ vs CE, images. */
+export function methodTableStudy(r: MethodTableResult, madeBy: string): Study {
   const p = r.protocol;
+  const teacherGroup = `teacher (${p.teacher}, CE)`;
   const ce = r.groups.find((g) => g.name.startsWith('ce'));
   const kd = r.groups.find((g) => g.name === 'kd');
-  const mean = (g: StudyGroup) => meanStd(g.runs.map((x) => x.top1 as number)).mean;
   const study: Study = {
     title: 'The classic KD family on Fashion-MNIST',
     description:
@@ -239,16 +266,16 @@ export async function writeMethodTableStudy(o: MethodTableOptions): Promise<{ st
       `Each method uses its paper/official-code defaults, except the epoch-based schedules, scaled to ~16 epochs: DKD's warm-up (1 epoch here, 20 of 240 there) and FSP's first stage (2 epochs here, 30 of 240 there) and CRD's negatives (256 bank / 512 queue for a 1,000-image set). ` +
       `Schemes of several trainings count all of them in their time: Tf-KD self (pre-trained student first), TAKD (assistant ${p.assistant}, then student), IFKD + auxiliary (${p.assistant} first), ` +
       `active mixup (3 students: real images, then 2 stages of 500 queried mixes), data-free (${p.synthImages} images synthesized in ${p.synthIterations} iterations, then KD on them only — no real image is seen). ` +
-      `Made by: ${o.madeBy}`.trim(),
-    groups: [{ name: `teacher (${p.teacher}, CE)`, runs: [{ seed: 0, top1: r.teacherTop1, 'time (s)': r.teacherSec }] }, ...r.groups],
-    claims: ce && kd ? [{ text: 'Hinton KD beats the student trained alone', holds: mean(kd) > mean(ce), detail: `top1 means: kd ${(100 * mean(kd)).toFixed(2)}%, ce ${(100 * mean(ce)).toFixed(2)}%` }] : [],
+      `Made by: ${madeBy}`.trim(),
+    groups: [{ name: teacherGroup, runs: [{ seed: 0, top1: r.teacherTop1, 'time (s)': r.teacherSec }] }, ...r.groups],
+    // checked like a study's claims: a margin within the seeds' spread is inconclusive
+    claims: ce && kd ? [checkOrder('Hinton KD beats the student trained alone', [kd.name, ce.name], new Map(r.groups.map((g) => [g.name, g])), 'top1')] : [],
+    // Δ against the student trained alone; the teacher is shown, not ranked
+    baseline: r.groups.some((g) => g.name === TABLE_BASELINE) ? TABLE_BASELINE : undefined,
+    references: [teacherGroup],
+    images: r.images,
   };
-  writeStudyReport(study, o.out);
-  const base = o.out.replace(/\.html?$/, '');
-  const wallTimeSec = (Date.now() - t0) / 1000;
-  writeFileAtomic(`${base}.json`, JSON.stringify({ protocol: p, seeds: o.seeds, teacherTop1: r.teacherTop1, groups: study.groups, wallTimeSec }, null, 2));
-  writeFileAtomic(`${base}.md`, studyMarkdown(study, 'top1'));
-  return { study, out: o.out, wallTimeSec };
+  return study;
 }
 
 export { bnStatisticsOf };

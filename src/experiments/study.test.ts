@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import YAML from 'yaml';
+import { spawnSync } from 'node:child_process';
 import { deepMerge, loadStudy, runStudy, checkOrder } from './study';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'civet-study-'));
@@ -59,6 +60,7 @@ test('study files: bad references, order, claims and extends cycles are errors n
   bad((s) => { s.study.seeds = 'all'; }, /bad\.yaml: study\.seeds: Expected array/);
   bad((s) => { s.variants.kd.teachers = ['big']; }, /teacher 'big': a teacher given as a string must be '@name'/);
   bad((s) => { s.teachers.alone = {}; }, /'alone' is both a teacher and a variant/);
+  bad((s) => { s.study.baseline = 'big'; }, /bad\.yaml: study\.baseline: 'big' is not a variant/);
   write(dir, 'a.yaml', { extends: 'b.yaml' });
   write(dir, 'b.yaml', { extends: 'a.yaml' });
   assert.throws(() => loadStudy(path.join(dir, 'a.yaml')), /'extends' forms a cycle/);
@@ -116,6 +118,7 @@ test('a tiny study end to end: teacher once, variants × seeds, pipeline, report
   const r2 = await runStudy(file, { quiet: true, log: (l) => again.push(l) });
   assert.equal(again.filter((l) => /training|resuming/.test(l)).length, 0, again.join('\n'));
   assert.equal(again.filter((l) => /reused/.test(l)).length, 7);
+  assert.ok(!again.some((l) => /differs/.test(l)), 'an unchanged study finds no difference: ' + again.join('\n'));
   assert.deepEqual(r2.study.groups.map((g) => g.runs.map((x) => x.top1)), r.study.groups.map((g) => g.runs.map((x) => x.top1)));
 });
 
@@ -145,4 +148,88 @@ test('every variant is validated before the first run: a bad last variant stops 
     return true;
   });
   assert.equal(fs.existsSync(path.join(dir, 'runs')), false, 'a run started before the configs were checked');
+});
+
+test('edits make new runs: a changed variant trains again (keys named, old run kept), its pipeline student too; a dead run\'s lock is broken; --reuse-stale keeps them', async () => {
+  const dir = tmp();
+  const s = tinyStudy(dir, { study: { title: 'tiny', out: 'runs', report: 'out/r.html', seeds: [0], baseline: 'alone' } });
+  const file = write(dir, 'study.yaml', s);
+  await runStudy(file, { quiet: true, log: () => {} });
+  const runs = path.join(dir, 'runs');
+  const oldKd = fs.readFileSync(path.join(runs, 'kd-s0', 'summary.json'), 'utf8');
+  // alone-s0 was killed (SIGKILL) after its last checkpoint: no summary, its lock left behind by a process now gone
+  fs.rmSync(path.join(runs, 'alone-s0', 'summary.json'));
+  const dead = spawnSync(process.execPath, ['-e', '']).pid;
+  fs.writeFileSync(path.join(runs, 'alone-s0', 'run.lock'), JSON.stringify({ pid: dead, host: os.hostname(), started: '2026-01-01T00:00:00Z' }));
+  // the study is edited: alone trains 2 epochs, kd uses another temperature
+  s.variants.alone.epochs = 2;
+  s.variants.kd.method = { name: 'kd', options: { temperature: 2 } };
+  write(dir, 'study.yaml', s);
+  const lines: string[] = [];
+  await runStudy(file, { quiet: true, log: (l) => lines.push(l) });
+  const text = lines.join('\n');
+  assert.match(text, /teacher-big: done before .*reused/);
+  assert.match(text, new RegExp(`alone-s0: .*breaking the stale lock of pid ${dead} on .*: that process is no longer running`));
+  assert.match(text, /alone-s0: differs from what the study asks for \(epochs: 1 → 2\): a new run; the earlier one is kept in .*alone-s0\.stale-1/);
+  assert.match(text, /kd-s0: differs from what the study asks for \(method\.options\.temperature: \(unset\) → 2\): a new run/);
+  // chain's own config did not change, but its teacher (kd-s0's student) was retrained
+  assert.match(text, /chain-s0: differs from what the study asks for \(teachers\.0: .*kd-s0\/checkpoints\/best\/model\.safetensors changed since the run started/);
+  assert.equal(lines.filter((l) => /: training \(/.test(l)).length, 3, text);
+  const cfgOf = (d: string) => JSON.parse(fs.readFileSync(path.join(runs, d, 'config.json'), 'utf8'));
+  assert.equal(cfgOf('alone-s0').epochs, 2, 'the interrupted run was not resumed with its old config');
+  assert.equal(cfgOf('kd-s0').method.options.temperature, 2);
+  assert.equal(fs.readFileSync(path.join(runs, 'kd-s0.stale-1', 'summary.json'), 'utf8'), oldKd, 'the old run is kept as it was');
+  assert.deepEqual(fs.readdirSync(runs).sort(), ['alone-s0', 'alone-s0.stale-1', 'chain-s0', 'chain-s0.stale-1', 'kd-s0', 'kd-s0.stale-1', 'teacher-big']);
+  // unchanged: everything reused, nothing named as different; pictures in run folders are linked
+  fs.writeFileSync(path.join(runs, 'teacher-big', 'samples.png'), 'png');
+  const same: string[] = [];
+  const sr = await runStudy(file, { quiet: true, log: (l) => same.push(l) });
+  const page = fs.readFileSync(sr.report, 'utf8');
+  assert.match(page, /<a href="\.\.\/runs\/teacher-big\/samples\.png">teacher-big: samples\.png<\/a>/);
+  assert.match(page, /<th[^>]*>Δ top1 vs alone \(ce, tiny_cnn\) \(points\)<\/th>/);
+  assert.equal(same.filter((l) => /reused/.test(l)).length, 4, same.join('\n'));
+  assert.ok(!same.some((l) => /differs|training/.test(l)), same.join('\n'));
+  // --reuse-stale: an edit is reported, the old results kept
+  s.variants.alone.epochs = 3;
+  write(dir, 'study.yaml', s);
+  const kept: string[] = [];
+  await runStudy(file, { quiet: true, reuseStale: true, log: (l) => kept.push(l) });
+  assert.match(kept.join('\n'), /alone-s0: differs from what the study asks for \(epochs: 2 → 3\); --reuse-stale: its results are reused/);
+  assert.ok(!kept.some((l) => /training|resuming/.test(l)), kept.join('\n'));
+  // a lock taken on another host cannot be checked: refused (exit 2 naming --break-lock) unless --break-lock
+  const foreign = JSON.stringify({ pid: 1, host: 'elsewhere.example', started: '2026-01-01T00:00:00Z' });
+  fs.writeFileSync(path.join(runs, 'teacher-big', 'run.lock'), foreign);
+  const cli = spawnSync(process.execPath, [path.resolve(__dirname, '../../../bin/civet'), 'study', file, '--reuse-stale', '--quiet'], { encoding: 'utf8', env: { ...process.env, CIVET_THREADS: '1' } });
+  assert.equal(cli.status, 2, cli.stderr);
+  assert.match(cli.stderr, /teacher-big is locked by pid 1 on elsewhere\.example.*pass --break-lock/);
+  const broke: string[] = [];
+  await runStudy(file, { quiet: true, reuseStale: true, breakLock: true, log: (l) => broke.push(l) });
+  assert.match(broke.join('\n'), /teacher-big: .*breaking the stale lock of pid 1 on elsewhere\.example .*\(--break-lock\)/);
+  assert.ok(!fs.existsSync(path.join(runs, 'teacher-big', 'run.lock')));
+});
+
+test('a study SIGKILLed while a variant trains: running it again breaks the dead lock with a note and finishes the run', async () => {
+  const dir = tmp();
+  const s = tinyStudy(dir, { study: { title: 'tiny', out: 'runs', report: 'out/r.html', seeds: [0] } });
+  s.variants = { alone: { method: { name: 'ce' }, epochs: 12, checkpoint: { everySteps: 1 } } };
+  s.teachers = {};
+  s.claims = [];
+  const file = write(dir, 'study.yaml', s);
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [path.resolve(__dirname, '../../../bin/civet'), 'study', file, '--quiet'], { stdio: 'ignore', env: { ...process.env, CIVET_THREADS: '1' } });
+  const lock = path.join(dir, 'runs', 'alone-s0', 'run.lock');
+  const last = path.join(dir, 'runs', 'alone-s0', 'checkpoints', 'last');
+  const t0 = Date.now();
+  while (!(fs.existsSync(lock) && fs.existsSync(last)) && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(fs.existsSync(lock), 'the variant started');
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  assert.ok(fs.existsSync(lock), 'SIGKILL leaves the lock behind');
+  assert.equal(JSON.parse(fs.readFileSync(lock, 'utf8')).pid, child.pid);
+  const lines: string[] = [];
+  const r = await runStudy(file, { quiet: true, log: (l) => lines.push(l) });
+  assert.match(lines.join('\n'), new RegExp(`alone-s0: .*breaking the stale lock of pid ${child.pid} .*that process is no longer running`));
+  assert.match(lines.join('\n'), /alone-s0: resuming/);
+  assert.equal(r.study.groups[0].runs.length, 1);
+  assert.ok(!fs.existsSync(lock), 'released at the end');
 });

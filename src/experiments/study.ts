@@ -3,7 +3,7 @@
 // of mean ± std, and claims (orderings of means) checked against the results.
 //
 // A study file is YAML:
-//   study:    { title, description, out, report, seeds: [0, 1, 2], metric: top1 }
+//   study:    { title, description, out, report, seeds: [0, 1, 2], metric: top1, baseline: variant for the Δ column }
 //   base:     a civet train config shared by every run (run.name is set per run)
 //   teachers: name → overrides of base; trained once each, before the variants
 //   variants: name → overrides of base; run once per seed, in the order written
@@ -14,14 +14,21 @@
 //
 // Runs live in <out>/<variant>-s<seed>; a run that finished (summary.json) is reused, one that
 // was interrupted is resumed from its last checkpoint, so a study killed at any point continues
-// where it stopped when the same command runs again.
+// where it stopped when the same command runs again. Only while the run is still the one the study
+// asks for: a run whose config differs from the study's (the file or --set was edited) or whose
+// teacher file changed since it started (an earlier variant it learns from was retrained) is a new
+// run: the old folder is kept as <run>.stale-N and the run trains again, with the differing keys
+// printed; --reuse-stale keeps (or resumes) the old run instead. A lock left by a killed run of
+// this host is broken with a note.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as os from 'node:os';
 import { fork } from 'node:child_process';
 import { z } from 'zod';
-import { train, TrainSummary, TrainOptions } from '../train/trainer';
-import { readConfigFile, validateConfig, applyOverrides, ConfigError } from '../train/schema';
+import { train, TrainSummary, TrainOptions, absolutePaths, diffKeys } from '../train/trainer';
+import { breakDeadLock } from '../train/run_dir';
+import { teacherFiles, teacherFileChanges } from '../train/teacher_files';
+import { readConfigFile, validateConfig, applyOverrides, loadRunConfig, ConfigError, Config } from '../train/schema';
 import { writeStudyReport, writeReport, meanStd, Study, StudyGroup, StudyClaim, ClaimVerdict, claimVerdict, VERDICT_BADGE } from '../report/html';
 import { writeFileAtomic } from '../util/atomic';
 
@@ -35,6 +42,8 @@ export const StudySchema = z.object({
     report: z.string(),
     seeds: z.array(z.number().int().nonnegative()).nonempty().default([0, 1, 2]),
     metric: z.string().default('top1'),
+    /** the variant the report's Δ column is measured against (usually the no-KD / CE one) */
+    baseline: z.string().optional(),
   }).strict(),
   base: z.record(z.unknown()),
   teachers: z.record(z.record(z.unknown())).default({}),
@@ -80,6 +89,9 @@ export function loadStudy(file: string): { study: StudyFile; dir: string } {
       if (v in s.teachers && ref in s.variants) throw new ConfigError(`${file}: teacher ${v} cannot learn from variant '@${ref}'`);
     }
   }
+  if (s.study.baseline !== undefined && !(s.study.baseline in s.variants)) {
+    throw new ConfigError(`${file}: study.baseline: '${s.study.baseline}' is not a variant (known: ${Object.keys(s.variants).join(', ')})`);
+  }
   s.claims.forEach((c, i) => c.order.flat().forEach((n) => {
     if (!(n in s.variants) && !(n in s.teachers)) throw new ConfigError(`${file}: claims.${i} ('${c.text}'): unknown group '${n}'`);
   }));
@@ -118,6 +130,11 @@ export interface StudyOptions {
   jobs?: number;
   /** extra `a.b=c` overrides applied to every run (teachers included) */
   set?: string[];
+  /** keep (or resume) a run whose config or teacher file differs from what the study asks for,
+   *  instead of training it again */
+  reuseStale?: boolean;
+  /** break a run lock taken on another host (a lock of a dead process on this host is always broken) */
+  breakLock?: boolean;
 }
 
 export interface StudyResult { study: Study; report: string; json: string; markdown: string; wallTimeSec: number }
@@ -150,12 +167,23 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
   // found only when its turn came, after the teachers had trained)
   validateAllRuns(teacherNames.map((t) => [t, s.teachers[t], null] as const), variantNames.flatMap((v) => seeds.map((sd) => [v, s.variants[v], sd] as const)), configOf);
   const runOne = async (name: string, overrides: Record<string, unknown>, seed: number | null): Promise<TrainSummary> => {
-    const { runName, cfg } = configOf(name, overrides, seed);
+    const { runName, cfg, config } = configOf(name, overrides, seed);
     const runDir = path.join(out, runName);
     done++;
     const tag = `[study ${done}/${total}] ${runName}`;
     const summaryFile = path.join(runDir, 'summary.json');
+    // a run killed with SIGKILL leaves its lock behind: broken here when its process is gone
+    breakDeadLock(runDir, { breakLock: opts.breakLock, log: (l) => log(`${tag}: ${l}`) });
+    const finished = fs.existsSync(summaryFile);
+    const started = finished || (fs.existsSync(path.join(runDir, 'checkpoints')) && fs.existsSync(path.join(runDir, 'config.json')));
+    const changes = started ? staleness(runDir, absolutePaths(config, dir)) : [];
     let sum: TrainSummary;
+    if (changes.length && !opts.reuseStale) {
+      const aside = moveAside(runDir);
+      log(`${tag}: differs from what the study asks for (${changes.join('; ')}): a new run; the earlier one is kept in ${aside}`);
+    } else if (changes.length) {
+      log(`${tag}: differs from what the study asks for (${changes.join('; ')}); --reuse-stale: ${finished ? 'its results are reused' : 'resumed with its own config'}`);
+    }
     if (fs.existsSync(summaryFile)) {
       sum = JSON.parse(fs.readFileSync(summaryFile, 'utf8'));
       log(`${tag}: done before (top-1 ${(100 * sum.top1).toFixed(2)}%), reused`);
@@ -165,6 +193,7 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
       sum = jobs > 1
         ? await trainInWorker({ config: resume ? null : cfg, resume: resume ? runDir : undefined, out, baseDir: dir }, (l) => log(`  ${runName}: ${l}`))
         : await trainHere(resume ? null : cfg as object, { resume: resume ? runDir : undefined, out, quiet: opts.quiet, log: (l) => log(`  ${l}`) }, dir);
+      if (path.resolve(sum.runDir) !== runDir) throw new Error(`study: ${runName} was written to ${sum.runDir}, not ${runDir}`);
       writeReport([sum.runDir], sum.report, `civet run ${sum.name}`);   // train() writes no report; each run keeps its own
       log(`${tag}: top-1 ${(100 * sum.top1).toFixed(2)}% in ${sum.wallTimeSec.toFixed(0)} s (study ${fmtDur((Date.now() - t0) / 1000)} so far)`);
     }
@@ -185,14 +214,14 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
   const wall = (Date.now() - t0) / 1000;
   // ---- results -------------------------------------------------------------------------------
   const row = (x: TrainSummary, seed: number) => ({ seed, top1: x.top1, top5: x.top5, ece: x.ece, 'time (s)': x.wallTimeSec, 'params (M)': x.params / 1e6 });
-  const groups: StudyGroup[] = [
+  const groups: (StudyGroup & { key: string })[] = [
     ...teacherNames.map((t) => ({ name: `teacher: ${t} (${summaries.get(`teacher:${t}`)!.model})`, key: t, runs: [row(summaries.get(`teacher:${t}`)!, 0)] })),
     ...variantNames.map((v) => ({
       name: `${v} (${summaries.get(`${v}:${seeds[0]}`)!.method}, ${summaries.get(`${v}:${seeds[0]}`)!.model})`, key: v,
       runs: seeds.map((sd) => row(summaries.get(`${v}:${sd}`)!, sd)),
     })),
   ];
-  const byKey = new Map(groups.map((g) => [(g as any).key as string, g]));
+  const byKey = new Map(groups.map((g) => [g.key, g]));
   const metric = s.study.metric;
   const claims: StudyClaim[] = s.claims.filter((c) => c.order.flat().every((n) => byKey.has(n))).map((c) => checkOrder(c.text, c.order, byKey, metric));
   const study: Study = {
@@ -202,6 +231,10 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
       ` ${fmtDur([...summaries.values()].reduce((a, x) => a + x.wallTimeSec, 0))} on this machine (each run's time is in the table).`,
     groups: groups.map(({ name, runs }) => ({ name, runs })),
     claims,
+    // teachers are shown, not ranked; Δ against the baseline variant where the study names one
+    references: groups.filter((g) => g.key in s.teachers).map((g) => g.name),
+    baseline: s.study.baseline !== undefined && byKey.has(s.study.baseline) ? byKey.get(s.study.baseline)!.name : undefined,
+    images: [...summaries.values()].flatMap((x) => runImages(x.runDir)),
   };
   writeStudyReport(study, reportFile);
   const json = reportFile.replace(/\.html?$/, '') + '.json';
@@ -213,7 +246,7 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
 }
 
 /** The train config of one run of a study (validated; teachers given as '@name' become run dirs). */
-function runConfig(s: StudyFile, out: string, name: string, overrides: Record<string, unknown>, seed: number | null, sets: string[], jobs: number, file: string): { runName: string; cfg: Record<string, any> } {
+function runConfig(s: StudyFile, out: string, name: string, overrides: Record<string, unknown>, seed: number | null, sets: string[], jobs: number, file: string): { runName: string; cfg: Record<string, any>; config: Config } {
   const runName = seed === null ? `teacher-${name}` : `${name}-s${seed}`;
   const resolved = structuredClone(overrides);
   if (Array.isArray(resolved.teachers)) {
@@ -230,8 +263,42 @@ function runConfig(s: StudyFile, out: string, name: string, overrides: Record<st
   const cfg = applyOverrides(cfgRaw, sets, '--set') as Record<string, any>;
   if (jobs > 1) cfg.run.threads = Math.max(1, Math.floor(os.cpus().length / jobs));
   // paths in the study (data roots, weights) are relative to the study file
-  validateConfig(cfg, `${file} (${runName})`, sets);
-  return { runName, cfg };
+  const config = validateConfig(cfg, `${file} (${runName})`, sets);
+  return { runName, cfg, config };
+}
+
+/**
+ * How a run in the study's folder differs from what the study asks for now: its config (config.json
+ * against the study's config with paths resolved; run.threads, which follows --jobs, aside) and its
+ * teacher files (teachers.json against the files now). One entry per difference; empty if none.
+ */
+function staleness(runDir: string, want: Config): string[] {
+  let have: Config;
+  try { have = loadRunConfig(runDir).config; } catch (e: any) {
+    if (e instanceof ConfigError) return [`its config cannot be read (${e.message})`];
+    throw e;
+  }
+  const strip = (c: Config) => { const x = structuredClone(c) as any; delete x.run.threads; return x; };
+  const show = (v: unknown) => (v === undefined ? '(unset)' : JSON.stringify(v));
+  const keys = diffKeys(strip(have), strip(want)).map(([k, a, b]) => `${k}: ${show(a)} → ${show(b)}`);
+  return [...keys, ...teacherFileChanges(runDir, teacherFiles(want))];
+}
+
+/** Pictures a run's folder holds (a method's synthesized images, say), for the report to link. */
+function runImages(runDir: string): { label: string; file: string }[] {
+  let names: string[];
+  try { names = fs.readdirSync(runDir); } catch { return []; }
+  return names.filter((n) => /\.(png|jpe?g|gif|webp|svg)$/i.test(n)).sort().map((n) => ({ label: `${path.basename(runDir)}: ${n}`, file: path.join(runDir, n) }));
+}
+
+/** Moves a stale run out of the way (never deleted: its results may still be wanted): <run>.stale-N. */
+function moveAside(runDir: string): string {
+  for (let k = 1; ; k++) {
+    const to = `${runDir}.stale-${k}`;
+    if (fs.existsSync(to)) continue;
+    fs.renameSync(runDir, to);
+    return to;
+  }
 }
 
 /** Builds (and so validates) every run's config; all the errors at once, before any run starts. */
@@ -275,14 +342,23 @@ export function studyMarkdown(s: Study, metric: string): string {
     const f = (v: number) => (k.startsWith('top') ? (100 * v).toFixed(2) : k === 'ece' ? v.toFixed(4) : k === 'time (s)' ? v.toFixed(0) : v.toFixed(3));
     return Number.isNaN(std) ? f(mean) : `${f(mean)} ± ${f(std)}`;
   };
+  // the Δ column of the HTML report, where the study names a baseline (references get none)
+  const base = s.baseline === undefined || !keys.includes('top1') ? undefined : s.groups.find((g) => g.name === s.baseline);
+  const top1 = (g: StudyGroup) => meanStd(g.runs.map((r) => r.top1).filter((x): x is number => typeof x === 'number')).mean;
+  const delta = (g: StudyGroup) => {
+    if (g === base) return 'baseline';
+    const d = 100 * (top1(g) - top1(base!));
+    return (s.references ?? []).includes(g.name) || !Number.isFinite(d) ? '—' : `${d >= 0 ? '+' : '−'}${Math.abs(d).toFixed(2)}`;
+  };
   const lines = [
     `# ${s.title}`, '', s.description ?? '', '',
     `## Claims (${metric})`, '',
     ...s.claims.map((c) => `- ${VERDICT_BADGE[claimVerdict(c)]}: ${c.text} — ${c.detail}`), '',
     '## Results (mean ± std over seeds)', '',
-    `| group | seeds | ${keys.join(' | ')} |`, `|---|---|${keys.map(() => '---').join('|')}|`,
-    ...s.groups.map((g) => `| ${g.name} | ${g.runs.length} | ${keys.map((k) => fmt(k, g.runs.map((r) => r[k]).filter((x): x is number => typeof x === 'number'))).join(' | ')} |`),
-    '', `top1 in %${keys.includes('ece') ? ', ECE = expected calibration error (15 bins)' : ''}, time = wall time of one run (all its stages) on this machine.`, '',
+    `| group | seeds | ${keys.join(' | ')} |${base ? ` Δ top1 vs ${base.name} (pts) |` : ''}`, `|---|---|${keys.map(() => '---').join('|')}|${base ? '---|' : ''}`,
+    ...s.groups.map((g) => `| ${g.name} | ${g.runs.length} | ${keys.map((k) => fmt(k, g.runs.map((r) => r[k]).filter((x): x is number => typeof x === 'number'))).join(' | ')} |${base ? ` ${delta(g)} |` : ''}`),
+    '', `top1 in %${keys.includes('ece') ? ', ECE = expected calibration error (15 bins)' : ''}, time = wall time of one run (all its stages) on this machine` +
+      `${base ? `; Δ = the group's mean top1 minus that of the baseline, ${base.name}, in points` : ''}.`, '',
   ];
   return lines.join('\n');
 }

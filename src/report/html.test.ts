@@ -76,6 +76,32 @@ test('runs load with missing files and a truncated metrics log', () => {
   assert.equal(loadRun(path.join(root, 'nothing-here')).warnings[0], 'no metrics.jsonl');
 });
 
+test('run report: epochs counted from 1, validation loss plotted, a corrupt metrics line skipped with a note naming it', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'civet-report-'));
+  const dir = fakeRun(root, 'r', { speed: 1, withFiles: false });
+  const file = path.join(dir, 'metrics.jsonl');
+  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  lines[4] = '{"kind":"train","step":50,"lo\u0000ss';   // line 5: a damaged record in the middle
+  fs.writeFileSync(file, lines.join('\n'));
+  const html = renderReport([dir]);
+  const plot = (title: string) => html.match(new RegExp(`<svg class="plot"[^>]*aria-label="${title}"[\\s\\S]*?</svg>`))?.[0] ?? '';
+  assert.match(html, /<div class="warn">r: metrics\.jsonl line 5 is not a JSON record; skipped/);
+  // every curve is still drawn from the other records
+  assert.equal((plot('Training loss').match(/class="series"/g) ?? []).length, 1);
+  assert.equal(loadRun(dir).train.length, 99);
+  const top1 = plot('Validation top-1 accuracy');
+  // the first evaluation (after epoch 1) sits at epoch 1, the last at 10; the axis starts at 1
+  assert.match(top1, /<title>r: 1, 0\.\d+<\/title>/);
+  assert.match(top1, /<title>r: 10, 0\.\d+<\/title>/);
+  assert.doesNotMatch(top1, /<title>r: 0, /);
+  assert.match(top1, /text-anchor="middle">1<\/text>/);
+  assert.doesNotMatch(top1, /text-anchor="middle">0<\/text>/);
+  // validation loss: the eval records' loss, one point per epoch
+  const vloss = plot('Validation loss');
+  assert.equal((vloss.match(/<circle /g) ?? []).length, 10);
+  assert.match(vloss, new RegExp(`<title>r: 10, ${1 - (0.95 - 0.6 * Math.exp(-10 / 2.5))}</title>`));
+});
+
 test('run report is self-contained, escaped, and renders in Chromium', { skip: skipBrowser }, async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'civet-report-'));
   const dirs = [fakeRun(root, 'kd-vit-tiny', { speed: 1, withFiles: true, nasty: true }), fakeRun(root, 'baseline-vit-tiny', { speed: 1.6, withFiles: false })];
@@ -96,7 +122,7 @@ test('run report is self-contained, escaped, and renders in Chromium', { skip: s
     await page.goto(pathToFileURL(out).href);
     assert.deepEqual(requests, [pathToFileURL(out).href], 'nothing fetched besides the page');
 
-    assert.equal(await page.locator('svg.plot').count(), 5, 'loss, top-1, lr, and the ce and kd terms');
+    assert.equal(await page.locator('svg.plot').count(), 6, 'loss, top-1, validation loss, lr, and the ce and kd terms');
     assert.ok((await page.locator('svg path.series').count()) >= 10, 'two runs per plot');
     assert.equal(await page.locator('table.runs tbody tr').count(), 2);
     const firstCell = await page.locator('table.runs tbody tr').first().locator('td').first().innerText();
@@ -134,7 +160,9 @@ test('study report: mean ± std table, claims, interval plot', { skip: skipBrows
   writeStudyReport(study, out);
   const html = fs.readFileSync(out, 'utf8');
   assert.ok(html.includes('&lt;3 seeds&gt;'));
-  assert.ok(!/<script|\bsrc=|\bhref=/i.test(html));
+  // one inline script (sorting), nothing loaded from elsewhere
+  assert.ok(!/<script[^>]*\bsrc=|\bsrc=|\bhref=/i.test(html));
+  assert.equal((html.match(/<script>/g) ?? []).length, 1);
 
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch(LAUNCH);

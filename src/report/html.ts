@@ -1,5 +1,7 @@
-// Self-contained HTML reports: one file, inline CSS and SVG, no scripts, fonts or network, so it
-// can be attached to an issue, mailed, or opened from an air-gapped training box as it is.
+// Self-contained HTML reports: one file, inline CSS and SVG, no fonts or network, so it can be
+// attached to an issue, mailed, or opened from an air-gapped training box as it is. Run reports
+// have no script; study reports carry one small inline script (sorting the table by a column),
+// and link the images the runs produced by paths relative to the page.
 import * as path from 'node:path';
 import { writeFileAtomic } from '../util/atomic';
 import { fmtDuration } from '../util/format';
@@ -37,18 +39,44 @@ tbody tr:hover td { background: #f8fafc; }
 .holds .badge { background: #2e9d4f; }
 .fails .badge { background: #d64545; }
 .detail { color: #555; font-size: 13px; margin-top: 3px; }
+table.sortable th { cursor: pointer; user-select: none; }
+table.sortable th[aria-sort=ascending]::after { content: ' ▲'; }
+table.sortable th[aria-sort=descending]::after { content: ' ▼'; }
+td.best { font-weight: 700; background: #e8f5e9; }
+.images li { margin: 4px 0; }
 details { margin-top: 12px; }
 summary { cursor: pointer; color: #1f5fa8; }
 `;
 
-function page(title: string, sub: string, body: string): string {
+function page(title: string, sub: string, body: string, script = ''): string {
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(title)}</title><style>${CSS}</style></head>
 <body><header><h1>${esc(title)}</h1><div class="sub">${esc(sub)}</div></header>
-<main>${body}</main></body></html>
+<main>${body}</main>${script ? `<script>${script}</script>` : ''}</body></html>
 `;
 }
+
+// Click a column header of a table.sortable to sort its rows by that column (again: the other
+// way). Cells sort by data-v (a number) where they have one, else by their text; empty cells last.
+const SORT_SCRIPT = `document.querySelectorAll('table.sortable').forEach(function (t) {
+  var ths = t.tHead.rows[0].cells;
+  Array.prototype.forEach.call(ths, function (th, i) {
+    th.addEventListener('click', function () {
+      var dir = th.getAttribute('aria-sort') === 'ascending' ? -1 : 1;
+      Array.prototype.forEach.call(ths, function (h) { h.setAttribute('aria-sort', 'none'); });
+      th.setAttribute('aria-sort', dir > 0 ? 'ascending' : 'descending');
+      var key = function (r) { var c = r.cells[i], v = c.getAttribute('data-v'); return v !== null ? (v === '' ? null : Number(v)) : c.textContent.trim().toLowerCase(); };
+      var rows = Array.prototype.slice.call(t.tBodies[0].rows);
+      rows.sort(function (a, b) {
+        var x = key(a), y = key(b);
+        if (x === null || y === null) return x === y ? 0 : x === null ? 1 : -1;
+        return dir * (typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y)));
+      });
+      rows.forEach(function (r) { t.tBodies[0].appendChild(r); });
+    });
+  });
+});`;
 
 const DASH = '<span class="muted">—</span>';
 const pct = (v: number | undefined) => (v === undefined ? DASH : `${(v * 100).toFixed(2)}%`);
@@ -102,7 +130,9 @@ export function renderReport(runDirs: string[], title = 'civet training report')
 
   const plots = [
     linePlot(series((r) => r.train.map((t) => [t.step, num(t.loss)])), { title: 'Training loss', xLabel: 'step', yLabel: 'loss' }),
-    linePlot(series((r) => r.evals.map((e) => [e.epoch, num(e.top1)])), { title: 'Validation top-1 accuracy', xLabel: 'epoch', yLabel: 'top-1', markers: true, yFormat: pctTick }),
+    // eval records count epochs from 0 (the epoch just finished); the axis counts them from 1
+    linePlot(series((r) => r.evals.map((e) => [e.epoch + 1, num(e.top1)])), { title: 'Validation top-1 accuracy', xLabel: 'epoch', yLabel: 'top-1', markers: true, yFormat: pctTick, xCount: true }),
+    linePlot(series((r) => r.evals.map((e) => [e.epoch + 1, num(e.loss)])), { title: 'Validation loss', xLabel: 'epoch', yLabel: 'loss (cross-entropy)', markers: true, xCount: true }),
     linePlot(series((r) => r.train.filter((t) => t.lr !== undefined).map((t) => [t.step, num(t.lr)])), { title: 'Learning rate', xLabel: 'step', yLabel: 'learning rate' }),
   ];
   // One plot per named loss term (ce, kd, ...), in order of first appearance across runs.
@@ -160,6 +190,12 @@ export interface Study {
   description?: string;
   groups: StudyGroup[];
   claims: StudyClaim[];
+  /** the group the Δ column is measured against (the no-KD / CE row); none: no Δ column */
+  baseline?: string;
+  /** groups shown but not ranked (teachers): never highlighted as best, no Δ */
+  references?: string[];
+  /** pictures the runs produced (DeepInversion grids, image files in run folders), linked from the page */
+  images?: { label: string; file: string }[];
 }
 
 /** Mean and sample standard deviation (n - 1); std is NaN for a single value. */
@@ -187,9 +223,13 @@ function metricKeys(groups: StudyGroup[]): string[] {
   return [...PREFERRED.filter((k) => seen.has(k)), ...[...seen].filter((k) => !PREFERRED.includes(k))];
 }
 
-export function renderStudyReport(study: Study): string {
+/** Higher is better for accuracies; lower for everything else a study reports (ECE, loss, time, size). */
+const higherIsBetter = (k: string) => isPct(k);
+
+export function renderStudyReport(study: Study, o: { dir?: string } = {}): string {
   const keys = metricKeys(study.groups);
   const vals = (g: StudyGroup, k: string) => g.runs.map((r) => r[k]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  const mean = (g: StudyGroup, k: string) => { const xs = vals(g, k); return xs.length ? meanStd(xs).mean : NaN; };
   const cell = (g: StudyGroup, k: string) => {
     const xs = vals(g, k);
     if (!xs.length) return DASH;
@@ -197,16 +237,53 @@ export function renderStudyReport(study: Study): string {
     const unit = isPct(k) ? '%' : '';
     return Number.isNaN(std) ? `${fmtMetric(k, mean)}${unit}` : `${fmtMetric(k, mean)} ± ${fmtMetric(k, std, mean)}${unit}`;
   };
-  const summary = table(
-    [{ label: 'group', text: true }, { label: 'seeds' }, ...keys.map((k) => ({ label: isPct(k) ? `${k} (%)` : k }))],
-    study.groups.map((g, i) => [`<span class="swatch" style="background:${color(i)}"></span>${esc(g.name)}`, String(g.runs.length), ...keys.map((k) => cell(g, k))]),
-    'groups',
-  );
+  const refs = new Set(study.references ?? []);
+  const ranked = study.groups.filter((g) => !refs.has(g.name));
+  // the best mean of each column among the ranked groups
+  const best = new Map(keys.map((k) => {
+    const ms = ranked.map((g) => mean(g, k)).filter(Number.isFinite);
+    return [k, ms.length > 1 ? (higherIsBetter(k) ? Math.max(...ms) : Math.min(...ms)) : NaN] as const;
+  }));
+  const main = keys[0];
+  const base = study.baseline === undefined ? undefined : study.groups.find((g) => g.name === study.baseline);
+  if (study.baseline !== undefined && !base) throw new Error(`study report: baseline '${study.baseline}' is not one of the groups`);
+  const scale = main && isPct(main) ? 100 : 1;
+  const deltaOf = (g: StudyGroup) => (base && main && !refs.has(g.name) ? scale * (mean(g, main) - mean(base, main)) : NaN);
+  const deltas = ranked.filter((g) => g !== base).map(deltaOf).filter(Number.isFinite);
+  const bestDelta = deltas.length ? Math.max(...deltas) : NaN;
+  const td = (html: string, v: number | string | null, cls = '') => `<td${cls ? ` class="${cls}"` : ''}${v === null ? '' : ` data-v="${typeof v === 'number' ? (Number.isFinite(v) ? v : '') : esc(v)}"`}>${html}</td>`;
+  const head = [
+    '<th class="text">group</th>', '<th>seeds</th>',
+    ...keys.flatMap((k) => [`<th>${esc(isPct(k) ? `${k} (%)` : k)}</th>`, ...(base && k === main ? [`<th title="mean ${esc(main)} minus the baseline's mean">Δ ${esc(main)} vs ${esc(base.name)}${isPct(main) ? ' (points)' : ''}</th>`] : [])]),
+  ];
+  const rows = study.groups.map((g, i) => {
+    const cells = [
+      `<td class="text">${`<span class="swatch" style="background:${color(i)}"></span>${esc(g.name)}`}${refs.has(g.name) ? ' <span class="muted">(reference)</span>' : ''}</td>`,
+      td(String(g.runs.length), g.runs.length),
+    ];
+    for (const k of keys) {
+      const m = mean(g, k);
+      cells.push(td(cell(g, k), m, !refs.has(g.name) && Number.isFinite(m) && m === best.get(k) ? 'best' : ''));
+      if (base && k === main) {
+        const d = deltaOf(g);
+        cells.push(g === base ? td('baseline', 0) : td(Number.isFinite(d) ? `${d > 0 ? '+' : d < 0 ? '−' : '±'}${Math.abs(d).toFixed(isPct(main) ? 2 : 4)}` : DASH, d, Number.isFinite(d) && d === bestDelta ? 'best' : ''));
+      }
+    }
+    return `<tr>${cells.join('')}</tr>`;
+  });
+  const summary = `<table class="groups sortable"><thead><tr>${head.join('')}</tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>` +
+    `<p class="muted">Click a column to sort by it. Best of each column in bold${refs.size ? ` (references — ${[...refs].map(esc).join(', ')} — not ranked)` : ''}` +
+    `${base ? `; Δ is each group's mean ${esc(main)} minus that of the baseline, ${esc(base.name)}` : ''}.</p>`;
+  const images = (study.images ?? []).length
+    ? `<h2>Images the runs produced</h2><ul class="images">${study.images!.map((im) => {
+        const href = o.dir && path.isAbsolute(im.file) ? path.relative(o.dir, im.file).split(path.sep).join('/') : im.file;
+        return `<li><a href="${esc(encodeURI(href))}">${esc(im.label)}</a> <span class="muted">${esc(href)}</span></li>`;
+      }).join('')}</ul>`
+    : '';
   const claims = study.claims.length
     ? `<ul class="claims">${study.claims.map((c) => `<li class="${{ holds: 'holds', inconclusive: 'inconclusive', 'does not hold': 'fails' }[claimVerdict(c)]}"><span class="badge">${VERDICT_BADGE[claimVerdict(c)]}</span>${esc(c.text)}${c.detail ? `<div class="detail">${esc(c.detail)}</div>` : ''}</li>`).join('\n')}</ul>`
     : '<p class="muted">No claims checked.</p>';
   // The headline metric gets a plot: each seed as a faint dot, mean ± std as a whisker.
-  const main = keys[0];
   const plot = main
     ? intervalPlot(
         study.groups.map((g, i) => ({ name: g.name, color: color(i), values: vals(g, main), ...meanStd(vals(g, main)) })),
@@ -224,13 +301,15 @@ export function renderStudyReport(study: Study): string {
     `<h2>Claims</h2>${claims}`,
     `<h2>Results (mean ± std over seeds)</h2>${summary}`,
     plot ? `<h2>Spread over seeds</h2><div class="card" style="max-width:780px">${plot}</div>` : '',
+    images,
     `<details><summary>Per-seed results</summary>${perSeed}</details>`,
   ].join('\n');
   const sub = `${study.groups.length} groups · ${study.claims.length ? `${nHold}/${study.claims.length} claims hold · ` : ''}generated ${new Date().toISOString().replace('T', ' ').slice(0, 19)} UTC`;
-  return page(study.title, sub, body);
+  return page(study.title, sub, body, SORT_SCRIPT);
 }
 
-/** Grouped results across seeds with checked claims; used by the experiment command. */
+/** Grouped results across seeds with checked claims; used by the experiment command. Image paths
+ *  are linked relative to the page's folder. */
 export function writeStudyReport(study: Study, outFile: string): void {
-  writeFileAtomic(outFile, renderStudyReport(study));
+  writeFileAtomic(outFile, renderStudyReport(study, { dir: path.dirname(path.resolve(outFile)) }));
 }

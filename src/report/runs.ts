@@ -71,8 +71,10 @@ export function loadRun(dir: string): RunData {
   const mfile = path.join(dir, 'metrics.jsonl');
   if (fs.existsSync(mfile)) {
     try {
-      const { records, truncated } = readMetrics(mfile);
+      const { records, truncated, skipped } = readMetrics(mfile, { skipBad: true });
       if (truncated) warnings.push('metrics.jsonl ends in a partial line (run killed?)');
+      // one damaged line costs that record only, not every curve of the run
+      if (skipped.length) warnings.push(`metrics.jsonl line${skipped.length === 1 ? '' : 's'} ${skipped.join(', ')} ${skipped.length === 1 ? 'is' : 'are'} not a JSON record; skipped (the curves show every other record)`);
       for (const r of records) {
         if (r.kind === 'train' && typeof r.step === 'number') train.push(r as TrainRecord);
         else if (r.kind === 'eval' && typeof r.epoch === 'number') evals.push(r as EvalRecord);

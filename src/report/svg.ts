@@ -26,6 +26,17 @@ export interface PlotOptions {
   markers?: boolean;
   /** Format y tick labels, e.g. as percentages. */
   yFormat?: (v: number) => string;
+  /** x counts from 1 in whole numbers (epochs): the axis starts at 1, ticks are 1 and integer multiples of the step */
+  xCount?: boolean;
+}
+
+/** Ticks of a counting axis (epochs 1…n): starts at 1, whole-number steps. */
+export function countTicks(hi: number, target = 6): { lo: number; hi: number; step: number; ticks: number[] } {
+  const top = Math.max(2, Math.ceil(hi));
+  const step = Math.max(1, Math.round(niceTicks(0, top, target).step));
+  const ticks = [1];
+  for (let t = step; t <= top; t += step) if (t > 1) ticks.push(t);
+  return { lo: 1, hi: top, step, ticks };
 }
 
 /** "Nice" tick positions (1, 2, 2.5, 5 x 10^k) covering [lo, hi]. */
@@ -87,7 +98,7 @@ function frame(o: PlotOptions, xs: number[], ys: number[], legendH: number, left
   // The legend adds height rather than squeezing the plot area.
   const H = (o.height ?? 300) + legendH;
   const m = { l: left, r: 18, t: 34, b: 46 + legendH };
-  const xt = niceTicks(Math.min(...xs), Math.max(...xs), 6);
+  const xt = o.xCount ? countTicks(Math.max(...xs)) : niceTicks(Math.min(...xs), Math.max(...xs), 6);
   const yt = niceTicks(Math.min(...ys), Math.max(...ys), 5);
   const pw = W - m.l - m.r;
   const ph = H - m.t - m.b;
@@ -116,10 +127,10 @@ function legend(items: { name: string; color: string }[], width: number, top: nu
   let x = 64;
   let row = 0;
   for (const it of items) {
-    const w = 26 + Math.min(it.name.length, 40) * 6.8 + 16;
+    const w = 26 + it.name.length * 6.8 + 16;
     if (x + w > width - 10 && x > 64) ((x = 64), row++);
     const yy = top + row * 18 + 6;
-    rows.push(`<g class="legend-item"><line x1="${x}" x2="${x + 18}" y1="${yy}" y2="${yy}" stroke="${it.color}" stroke-width="3"/><text x="${x + 24}" y="${yy + 4}" fill="#333">${esc(it.name.length > 40 ? it.name.slice(0, 39) + '…' : it.name)}</text></g>`);
+    rows.push(`<g class="legend-item"><line x1="${x}" x2="${x + 18}" y1="${yy}" y2="${yy}" stroke="${it.color}" stroke-width="3"/><text x="${x + 24}" y="${yy + 4}" fill="#333">${esc(it.name)}</text></g>`);
     x += w;
   }
   return { svg: `<g class="legend">${rows.join('')}</g>`, height: items.length ? (row + 1) * 18 + 4 : 0 };
@@ -132,6 +143,8 @@ function emptyPlot(o: PlotOptions): string {
 }
 
 export function linePlot(series: Series[], o: PlotOptions): string {
+  // names are never cut: the plot widens to fit the longest legend entry
+  o = { ...o, width: Math.max(o.width ?? 560, Math.ceil(64 + 26 + Math.max(0, ...series.map((sr) => sr.name.length)) * 6.8 + 26)) };
   const data = series.map((s) => ({ ...s, points: decimate([...s.points].sort((a, b) => a[0] - b[0]), 1500) }));
   const fin = data.flatMap((s) => s.points.filter((p) => Number.isFinite(p[0]) && Number.isFinite(p[1])));
   if (!fin.length) return emptyPlot(o);
@@ -173,14 +186,33 @@ export interface Interval {
   values: number[];
 }
 
+/**
+ * Where the spread plot's axis ends: the values of the groups that are not far outliers. A few
+ * groups far from the rest (a teacher at 90 %, data-free methods at 30 %) would otherwise squeeze a
+ * cluster of 74–79 % into a few pixels; those are drawn as a labelled arrow at the edge instead.
+ * Far = outside the quartiles by more than 3 interquartile ranges (Tukey's far-out fences).
+ */
+export function fittedRange(means: number[]): { lo: number; hi: number } {
+  const xs = means.filter(Number.isFinite).sort((a, b) => a - b);
+  if (xs.length < 4) return { lo: -Infinity, hi: Infinity };
+  const q = (p: number) => { const i = p * (xs.length - 1), f = Math.floor(i); return xs[f] + (xs[Math.min(f + 1, xs.length - 1)] - xs[f]) * (i - f); };
+  const q1 = q(0.25), q3 = q(0.75);
+  const iqr = Math.max(q3 - q1, (xs[xs.length - 1] - xs[0]) * 0.02);
+  return { lo: q1 - 3 * iqr, hi: q3 + 3 * iqr };
+}
+
 /** One row per group: mean as a dot, ±1 std as a whisker, each seed as a faint dot. */
 export function intervalPlot(items: Interval[], o: PlotOptions): string {
-  const xs = items.flatMap((it) => [it.mean - (it.std || 0), it.mean + (it.std || 0), ...it.values]).filter(Number.isFinite);
+  const fit = fittedRange(items.map((it) => it.mean));
+  const inside = (v: number) => v >= fit.lo && v <= fit.hi;
+  const onAxis = items.filter((it) => !Number.isFinite(it.mean) || inside(it.mean));
+  const xs = onAxis.flatMap((it) => [it.mean - (it.std || 0), it.mean + (it.std || 0), ...it.values]).filter(Number.isFinite).filter(inside);
   if (!xs.length) return emptyPlot(o);
   const rowH = 28;
-  const labelW = Math.min(200, 16 + Math.max(...items.map((it) => it.name.length)) * 7);
+  // group names are never cut: the label column is as wide as the longest, the plot keeps its width
+  const labelW = 16 + Math.max(...items.map((it) => it.name.length)) * 7;
+  const W = Math.max(o.width ?? 560, labelW + 380);
   const H = 34 + items.length * rowH + 46 + 8;
-  const W = o.width ?? 560;
   const m = { l: labelW, r: 18, t: 34 };
   const t = niceTicks(Math.min(...xs), Math.max(...xs), 6);
   const pw = W - m.l - m.r;
@@ -188,22 +220,28 @@ export function intervalPlot(items: Interval[], o: PlotOptions): string {
   const xf = o.yFormat ?? ((v: number) => fmtTick(v, t.step));
   const bottom = m.t + items.length * rowH;
   const s: string[] = [];
-  s.push(`<svg class="plot" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(o.title)}" ${FONT} font-size="12">`);
+  s.push(`<svg class="plot" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(o.title)}" data-axis-lo="${t.lo}" data-axis-hi="${t.hi}" ${FONT} font-size="12">`);
   s.push(`<text x="${W / 2}" y="20" text-anchor="middle" font-size="14" font-weight="600" fill="#222">${esc(o.title)}</text>`);
   for (const tk of t.ticks) {
     s.push(`<line x1="${n2(x(tk))}" x2="${n2(x(tk))}" y1="${m.t}" y2="${bottom}" stroke="#e6e6e6"/>`);
-    s.push(`<text x="${n2(x(tk))}" y="${bottom + 16}" text-anchor="middle" fill="#555">${esc(xf(tk))}</text>`);
+    s.push(`<text class="tick" x="${n2(x(tk))}" y="${bottom + 16}" text-anchor="middle" fill="#555">${esc(xf(tk))}</text>`);
   }
   s.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${bottom}" y2="${bottom}" stroke="#888"/>`);
   s.push(`<text x="${m.l + pw / 2}" y="${bottom + 34}" text-anchor="middle" fill="#333">${esc(o.xLabel)}</text>`);
   items.forEach((it, i) => {
     const cy = m.t + i * rowH + rowH / 2;
-    const name = it.name.length > 28 ? it.name.slice(0, 27) + '…' : it.name;
-    s.push(`<text x="${m.l - 8}" y="${cy + 4}" text-anchor="end" fill="#333">${esc(name)}</text>`);
-    for (const v of it.values.filter(Number.isFinite)) s.push(`<circle cx="${n2(x(v))}" cy="${cy}" r="3" fill="${it.color}" fill-opacity="0.3"/>`);
+    s.push(`<text class="label" x="${m.l - 8}" y="${cy + 4}" text-anchor="end" fill="#333">${esc(it.name)}</text>`);
+    if (Number.isFinite(it.mean) && !inside(it.mean)) {
+      // off the fitted axis: an arrow at the edge with the value
+      const left = it.mean < t.lo;
+      s.push(`<text class="off-axis" x="${left ? m.l + 4 : W - m.r - 4}" y="${cy + 4}" text-anchor="${left ? 'start' : 'end'}" fill="${it.color}">${left ? '◀ ' : ''}${esc(xf(it.mean))}${Number.isFinite(it.std) ? ` ± ${esc(xf(it.std))}` : ''}${left ? '' : ' ▶'}<title>${esc(`${it.name}: off the axis, which fits the other groups`)}</title></text>`);
+      return;
+    }
+    for (const v of it.values.filter(Number.isFinite).filter(inside)) s.push(`<circle cx="${n2(x(v))}" cy="${cy}" r="3" fill="${it.color}" fill-opacity="0.3"/>`);
     if (!Number.isFinite(it.mean)) return;
     const sd = Number.isFinite(it.std) ? it.std : 0;
-    s.push(`<path class="series" d="M${n2(x(it.mean - sd))} ${cy}L${n2(x(it.mean + sd))} ${cy}M${n2(x(it.mean - sd))} ${cy - 5}L${n2(x(it.mean - sd))} ${cy + 5}M${n2(x(it.mean + sd))} ${cy - 5}L${n2(x(it.mean + sd))} ${cy + 5}" stroke="${it.color}" stroke-width="2" fill="none"/>`);
+    const a = Math.max(t.lo, it.mean - sd), b = Math.min(t.hi, it.mean + sd);
+    s.push(`<path class="series" d="M${n2(x(a))} ${cy}L${n2(x(b))} ${cy}M${n2(x(a))} ${cy - 5}L${n2(x(a))} ${cy + 5}M${n2(x(b))} ${cy - 5}L${n2(x(b))} ${cy + 5}" stroke="${it.color}" stroke-width="2" fill="none"/>`);
     s.push(`<circle cx="${n2(x(it.mean))}" cy="${cy}" r="5" fill="${it.color}"><title>${esc(`${it.name}: ${xf(it.mean)} ± ${xf(sd)}`)}</title></circle>`);
   });
   s.push('</svg>');

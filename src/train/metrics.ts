@@ -194,13 +194,19 @@ export interface MetricsRead {
   records: MetricsRecord[];
   /** True when an incomplete last line (killed run) was dropped. */
   truncated: boolean;
+  /** With `skipBad`: the 1-based numbers of the lines that were not records and were skipped. */
+  skipped: number[];
 }
 
-/** Read a metrics.jsonl; a bad last line is dropped, a bad line anywhere else is an error. */
-export function readMetrics(file: string): MetricsRead {
+/**
+ * Read a metrics.jsonl; a bad last line is dropped, a bad line anywhere else is an error, or with
+ * `skipBad` (reports: one damaged line should not blank every curve) skipped and its number listed.
+ */
+export function readMetrics(file: string, o: { skipBad?: boolean } = {}): MetricsRead {
   const text = fs.readFileSync(file, 'utf8');
   const lines = text.split('\n');
   const records: MetricsRecord[] = [];
+  const skipped: number[] = [];
   let truncated = false;
   let lastLine = lines.length - 1;
   while (lastLine >= 0 && !lines[lastLine].trim()) lastLine--;
@@ -213,11 +219,12 @@ export function readMetrics(file: string): MetricsRead {
         truncated = true;
         break;
       }
+      if (o.skipBad) { skipped.push(i + 1); continue; }
       throw new Error(`${file}:${i + 1}: not a JSON object: ${line.slice(0, 80)}`);
     }
     records.push(rec);
   }
-  return { records, truncated };
+  return { records, truncated, skipped };
 }
 
 function parseRecord(line: string): MetricsRecord | undefined {

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import { tensor } from '../tensor';
 import { writeCheckpoint, chooseCheckpoint, readCheckpoint, disposeCheckpoint, sealState, CheckpointData } from './checkpoints';
 import { lockRun, RunDirError } from './run_dir';
@@ -129,4 +130,38 @@ test('a new run never appends to an old folder\'s records; a live lock is refuse
   await assert.rejects(train(null, { resume: runDir, quiet: true, breakLock: true }), /is in use by pid \d+/);
   release();
   assert.ok(!fs.existsSync(path.join(runDir, 'run.lock')));
+});
+
+test('teacher files: their SHA-256 is recorded at start; --resume refuses a changed teacher file by name unless --restart', async () => {
+  const dir = tmp();
+  const t1 = await train(tinyConfig('t1', { epochs: 1 }), { out: dir, quiet: true, log: () => {} });
+  const t2 = await train(tinyConfig('t2', { epochs: 1, run: { name: 't2', seed: 9, deterministic: true } }), { out: dir, quiet: true, log: () => {} });
+  const teacherFile = path.join(t1.runDir, 'checkpoints', 'best', 'model.safetensors');
+  const sha = (f: string) => crypto.createHash('sha256').update(fs.readFileSync(f)).digest('hex');
+  const s = await train(tinyConfig('s', { epochs: 1, teachers: [{ run: t1.runDir }], method: { name: 'kd' } }), { out: dir, quiet: true, log: () => {} });
+  const rec = JSON.parse(fs.readFileSync(path.join(s.runDir, 'teachers.json'), 'utf8'));
+  assert.deepEqual(rec.teachers, [{ teacher: 0, file: teacherFile, sha256: sha(teacherFile) }]);
+  // killed after its last checkpoint, then the teacher's weights are replaced by another run's
+  fs.rmSync(path.join(s.runDir, 'summary.json'));
+  fs.copyFileSync(path.join(t2.runDir, 'checkpoints', 'best', 'model.safetensors'), teacherFile);
+  assert.notEqual(sha(teacherFile), rec.teachers[0].sha256);
+  const metricsBefore = fs.readFileSync(path.join(s.runDir, 'metrics.jsonl'));
+  await assert.rejects(train(null, { resume: s.runDir, quiet: true, log: () => {} }), (e: any) => {
+    assert.ok(e instanceof RunDirError, String(e));
+    assert.ok(e.message.includes(`teachers.0: ${teacherFile} changed since the run started`), e.message);
+    assert.match(e.message, /--restart/);
+    return true;
+  });
+  assert.ok(fs.readFileSync(path.join(s.runDir, 'metrics.jsonl')).equals(metricsBefore), 'a refused resume changes nothing');
+  const cli = spawnSync(process.execPath, [CLI, 'train', '--resume', s.runDir, '--quiet'], { encoding: 'utf8' });
+  assert.equal(cli.status, 2, cli.stderr);
+  assert.match(cli.stderr, /changed since the run started/);
+  // --restart: trained again from the beginning with the new teacher, which is now the recorded one
+  const logs: string[] = [];
+  const again = await train(null, { resume: s.runDir, restart: true, quiet: true, log: (l) => logs.push(l) });
+  assert.match(logs.join('\n'), /--restart: teachers\.0: .* training .* again from the beginning/);
+  assert.equal(again.steps, s.steps);
+  assert.equal(JSON.parse(fs.readFileSync(path.join(s.runDir, 'teachers.json'), 'utf8')).teachers[0].sha256, sha(teacherFile));
+  const steps = fs.readFileSync(path.join(s.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((x) => x.kind === 'train').map((x) => x.step);
+  assert.deepEqual(steps, [...Array(s.steps)].map((_, i) => i + 1), 'records start over, not appended');
 });

@@ -93,6 +93,26 @@ export function lockRun(runDir: string, o: { breakLock?: boolean; log?: (l: stri
 }
 
 /**
+ * Before a study trains or resumes a run in `runDir`: a lock left by a process of this host that is
+ * gone (a run killed with SIGKILL cannot release it) is broken, with a note, since nothing can be
+ * writing to the folder. A lock held by a live process is refused; one taken on another host (or
+ * unreadable) cannot be checked from here and is refused unless `breakLock`.
+ */
+export function breakDeadLock(runDir: string, o: { breakLock?: boolean; log?: (l: string) => void } = {}): void {
+  const file = path.join(runDir, LOCK_FILE);
+  if (!fs.existsSync(file)) return;
+  const held = readLock(file);
+  const who = held ? `pid ${held.pid} on ${held.host} (since ${held.started})` : 'an unknown process (the lock file is unreadable)';
+  const local = held !== null && held.host === os.hostname();
+  if (local && alive(held.pid)) throw new RunDirError(`${runDir} is in use by ${who}: wait for it to finish (if that process is not a civet run, delete ${file})`);
+  if (!local && !o.breakLock) {
+    throw new RunDirError(`${runDir} is locked by ${who}, which cannot be checked from ${os.hostname()}: the lock is stale if no civet run uses this folder; pass --break-lock to break it`);
+  }
+  o.log?.(`${runDir}: breaking the stale lock of ${who}${local ? ': that process is no longer running' : ' (--break-lock)'}`);
+  fs.rmSync(file, { force: true });
+}
+
+/**
  * The folder a new run writes to, locked: `base`, or the first of base-2, base-3, … that holds no
  * run. A folder left by a run that failed before its first checkpoint (records, no checkpoint) is
  * emptied first: a new run never appends to an old run's records.

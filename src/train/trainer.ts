@@ -11,6 +11,7 @@ import { buildRun, buildOptimization } from './build';
 import { Stepper, StepResult, NonFiniteError, evaluate, EvalResult } from './fit';
 import { loadConfig, loadRunConfig, configHash, Config, ConfigError } from './schema';
 import { preflight } from './preflight';
+import { teacherFiles, teacherFileChanges, recordTeacherFiles, recordedTeacherFiles } from './teacher_files';
 import { trainLoader, evalBatches, RunData } from './data';
 import { writeCheckpoint, chooseCheckpoint, disposeCheckpoint, cleanTemporaries, CHECKPOINT_FORMAT, CheckpointState, CheckpointData, CheckpointError } from './checkpoints';
 import { lockRun, claimNewRunDir, isFinished, clearRecords, truncateRecords, RunDirError } from './run_dir';
@@ -92,11 +93,20 @@ export async function train(config: string | object | null, opts: TrainOptions =
   }
   const hash = configHash(cfg);
   try {
+    // the teacher that taught the first part of a run teaches the rest (teacher_files.ts)
+    const teachersNow = teacherFiles(cfg);
+    const teachersChanged = opts.resume ? teacherFileChanges(runDir, teachersNow) : [];
+    if (teachersChanged.length && !opts.restart) {
+      throw new RunDirError(`--resume ${runDir}: ${teachersChanged.join('; ')}: the teacher that taught the first part of the run must teach the rest. ` +
+        'Put the original file back, or pass --restart to train the run again from the beginning with this teacher');
+    }
+    if (teachersChanged.length) log(`--restart: ${teachersChanged.join('; ')}; training ${runDir} again from the beginning (removed ${clearRecords(runDir).join(', ') || 'nothing'})`);
     cleanTemporaries(runDir);
     if (!opts.resume) {
       writeFileAtomic(path.join(runDir, 'config.json'), JSON.stringify(cfg, null, 2));
       writeFileAtomic(path.join(runDir, 'config.hash'), hash + '\n');
     }
+    if (!opts.resume || teachersChanged.length || recordedTeacherFiles(runDir) === null) recordTeacherFiles(runDir, teachersNow);
     return await trainLocked(cfg, source, runDir, hash, amp, opts, log);
   } finally {
     release();
@@ -109,7 +119,11 @@ async function trainLocked(cfg: Config, source: string, runDir: string, hash: st
   if (cfg.run.deterministic) setNumThreads(1);   // fixed reduction order: bit-exact across runs and resumes on CPU
   else if (cfg.run.threads) setNumThreads(cfg.run.threads);
   manualSeed(cfg.run.seed);
+  // reading and decoding the data can take a while before the first step: say so (not with --quiet)
+  const tLoad = Date.now(), d = cfg.data;
+  if (!opts.quiet) log(`loading data: ${d.dataset}${d.root ? ` from ${d.root}` : ''}${d.subsetPerClass ? ` (${d.subsetPerClass} training images per class)` : ''} …`);
   const { data, teachers, distiller } = await buildRun(cfg, runDir);   // every path is absolute by now
+  if (!opts.quiet) log(`loaded ${d.dataset}: train ${data.train.length}, test ${data.test.length} images, ${data.numClasses} classes; student${teachers.length ? ` and ${teachers.length} teacher${teachers.length > 1 ? 's' : ''}` : ''} ready in ${((Date.now() - tLoad) / 1000).toFixed(1)} s`);
   const loader = trainLoader(cfg, data, { classPairs: methodEntry(cfg.method.name).batches === 'classPairs' });
   const stepsPerEpoch = Math.floor(loader.length / cfg.accumulate);
   if (stepsPerEpoch < 1) throw new ConfigError(`${source}: batchSize ${cfg.batchSize} × accumulate ${cfg.accumulate} is larger than the training set (${data.train.length} images)`);
@@ -241,7 +255,7 @@ function loadResumedConfig(runDir: string, sets: string[]): { config: Config; so
   return { config: own, source: file };
 }
 
-function diffKeys(a: any, b: any, at = ''): [string, unknown, unknown][] {
+export function diffKeys(a: any, b: any, at = ''): [string, unknown, unknown][] {
   if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
     return [...new Set([...Object.keys(a), ...Object.keys(b)])].flatMap((k) => diffKeys(a[k], b[k], at ? `${at}.${k}` : k));
   }
@@ -346,7 +360,7 @@ function hasRelativePaths(c: Config): boolean {
   return ps.some((p) => p !== undefined && !path.isAbsolute(p));
 }
 
-function absolutePaths(c: Config, base: string): Config {
+export function absolutePaths(c: Config, base: string): Config {
   const abs = (p?: string) => (p === undefined ? undefined : path.resolve(base, p));
   return {
     ...c,
