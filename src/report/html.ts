@@ -5,6 +5,7 @@ import { writeFileAtomic } from '../util/atomic';
 import { fmtDuration } from '../util/format';
 import { loadRun, runRow, type RunData } from './runs';
 import { color, esc, intervalPlot, linePlot, type Series } from './svg';
+import { renderGains, renderReadouts, type StudyGain } from './gains';
 
 const CSS = `
 :root { color-scheme: light; }
@@ -114,7 +115,7 @@ export function renderReport(runDirs: string[], title = 'civet training report')
   const warnings = runs.flatMap((r) => r.warnings.map((w) => `${r.name}: ${w}`));
   const body = [
     warnings.length ? `<div class="warn">${warnings.map(esc).join('<br>')}</div>` : '',
-    `<h2>Runs</h2>${runsTable(runs)}`,
+    `<h2>Runs</h2>${runsTable(runs)}${renderReadouts(runs)}`,
     `<h2>Curves</h2><div class="grid">${plots.map((p) => `<div class="card">${p}</div>`).join('\n')}</div>`,
     `<details><summary>Run directories</summary><ul>${runs.map((r) => `<li><code>${esc(path.resolve(r.dir))}</code></li>`).join('')}</ul></details>`,
   ].join('\n');
@@ -160,6 +161,8 @@ export interface Study {
   description?: string;
   groups: StudyGroup[];
   claims: StudyClaim[];
+  /** distillation gains over the same architecture without teachers (report/gains.ts) */
+  gains?: StudyGain[];
 }
 
 /** Mean and sample standard deviation (n - 1); std is NaN for a single value. */
@@ -222,6 +225,7 @@ export function renderStudyReport(study: Study): string {
   const body = [
     study.description ? `<p>${esc(study.description)}</p>` : '',
     `<h2>Claims</h2>${claims}`,
+    renderGains(study.gains ?? []),
     `<h2>Results (mean ± std over seeds)</h2>${summary}`,
     plot ? `<h2>Spread over seeds</h2><div class="card" style="max-width:780px">${plot}</div>` : '',
     `<details><summary>Per-seed results</summary>${perSeed}</details>`,

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Tensor, tidy, noGrad, manualSeed, setNumThreads, getNumThreads, getRngState, setRngState, fromTypedArray, bf16Supported, cudaAvailable } from '../tensor';
-import { methodEntry } from '../distill/registry';
+import { methodEntry, methodReadout } from '../distill/registry';
 import type { Distiller } from '../distill/distiller';
 import { ModelEma, flattenOptimizerState, unflattenOptimizerState } from '../optim';
 import { buildRun, buildOptimization } from './build';
@@ -47,6 +47,8 @@ export interface TrainSummary {
   name: string; runDir: string; method: string; student: string; model: string; teachers: string[];
   bestTop1: number; top1: number; top5: number; ece: number; loss: number; params: number;
   steps: number; epochs: number; skippedSteps: number; wallTimeSec: number; imgPerSec: number; report: string;
+  /** how top-1 is read out of the student (Co-advise: the mean of three heads, …) */
+  readout: string;
 }
 
 export { NonFiniteError, RunDirError };
@@ -246,6 +248,7 @@ async function trainLocked(cfg: Config, source: string, runDir: string, hash: st
     bestTop1: Math.max(bestTop1, final.top1), top1: final.top1, top5: final.top5, ece: final.ece, loss: final.loss,
     params: distiller.student.numParameters(), steps: step, epochs: cfg.epochs, skippedSteps: skipped, wallTimeSec: wall,
     imgPerSec: imgSeen / Math.max(1e-3, (Date.now() - t0) / 1000), report: path.join(runDir, 'report.html'),
+    readout: methodReadout(cfg.method.name, cfg.method.options),
   };
   writeFileAtomic(path.join(runDir, 'summary.json'), JSON.stringify(summary, null, 2));
   void lastLoss;
