@@ -63,16 +63,18 @@ test('fsp under the trainer: the init phase (own lr, fsp term, no eval) and then
   assert.deepEqual(recs.filter((r) => r.kind === 'eval').map((r) => [r.epoch, r.step]), [[0, 15], [1, 20]]);
 });
 
-test('fsp under the trainer: killed inside the init phase or inside the main run, resumed: the same final weights', async () => {
+test('fsp under the trainer: killed inside the init phase, at its end or inside the main run, resumed: the same final weights', async () => {
   assert.ok(fspConfig, 'the first test wrote the config');
   const a = weightsOf(path.join(dir, 'a', 'fsp'));
   // checkpoint writes: init epoch 1 at steps 2, 4, 5; init epoch 2 at 7, 9, 10; main epoch 1 at 12, 14, best, 15
-  for (const [k, phase] of [[2, 'fsp init'], [8, 'main']] as const) {
+  // kill at write 2: resume mid init epoch 1; at 7: from the init phase's last checkpoint (its end,
+  // the boundary: the main run starts on resume); at 8: mid main epoch 1
+  for (const [k, phase, step] of [[2, 'fsp init', 2], [7, 'fsp init', 10], [8, 'main', 12]] as const) {
     const out = path.join(dir, `kill${k}`), runDir = path.join(out, 'fsp');
     assert.equal(await runCli(['train', fspConfig, '--out', out, '--quiet'], { CIVET_TEST_KILL_IN_CHECKPOINT: String(k) }), null);
     const st = JSON.parse(fs.readFileSync(path.join(runDir, 'checkpoints', 'last', 'state.json'), 'utf8'));
     assert.equal(st.phase, phase, `killed at write ${k}: the last checkpoint is in ${phase}`);
-    assert.ok(st.step % 5 !== 0, `the kill at write ${k} is in the middle of an epoch (step ${st.step})`);
+    assert.equal(st.step, step, `killed at write ${k}: the last checkpoint is at step ${step}`);
     assert.equal(await runCli(['train', '--resume', runDir, '--quiet', '--break-lock']), 0);
     const b = weightsOf(runDir);
     assert.deepEqual([...b.keys()].sort(), [...a.keys()].sort());
