@@ -35,6 +35,24 @@ function compare(name: string, dist: Distiller, want: (z: Tensor, t: Tensor) => 
     assert.deepEqual(Object.keys(got).sort(), Object.keys(exp).sort(), `${name}: terms`);
     for (const k of Object.keys(exp)) assert.ok(Math.abs(got[k] - exp[k]) <= 1e-5 * Math.max(1e-3, Math.abs(exp[k])), `${name}: term ${k} = ${got[k]}, expected ${exp[k]}`);
   });
+  gradientsFlow(name, dist, batch, ctx);
+}
+
+/** Each term, backpropagated alone, reaches the distiller's trainable parameters (a detached
+ *  student would pass a value check) and never the teachers. */
+function gradientsFlow(name: string, dist: Distiller, batch: DistillBatch, ctx: StepContext): void {
+  const names = tidy(() => Object.keys(dist.trainStep(batch, ctx).terms));
+  for (const k of names) {
+    dist.zeroGrad();
+    tidy(() => {
+      const t = dist.trainStep(batch, ctx).terms[k];
+      if (t.requiresGrad) t.backward();
+      const moved = dist.parameters().some((p) => p.grad !== null && p.grad.abs().sum().item() > 0);
+      assert.ok(moved, `${name}: term ${k} gives no gradient to the student or the method's modules`);
+      for (const teacher of dist.teachers) if ('parameters' in teacher) assert.ok((teacher as Classifier).parameters().every((p) => p.grad === null), `${name}: term ${k} reaches a teacher`);
+    });
+  }
+  dist.zeroGrad();
 }
 
 test('kd: 0.1·CE + 0.9·T²·KL(teacher ‖ student) at T 4, batchmean; several teachers: the mean of their KD terms', () => {
@@ -92,6 +110,7 @@ test('cs_kd: CE on the B base samples, λ·T²·KL from their B same-class partn
     assert.deepEqual(Object.keys(got).sort(), ['ce', 'cls']);
     for (const k of ['ce', 'cls'] as const) assert.ok(Math.abs(got[k] - want[k]) <= 1e-5 * Math.abs(want[k]), `cs_kd: ${k} = ${got[k]}, expected ${want[k]}`);
   });
+  gradientsFlow('cs_kd', dist, pb, step());
 });
 
 test('takd: one hop is (1−λ)·CE + λ·T²·KL_mean; the chain teaches each hop from the previous (frozen) model', () => {
@@ -127,5 +146,6 @@ for (const mode of ['minLogit', 'naive', 'linear'] as const) {
       assert.deepEqual(Object.keys(got).sort(), Object.keys(want).sort());
       for (const k of Object.keys(want)) assert.ok(Math.abs(got[k] - want[k]) <= 1e-4 * Math.max(1e-3, Math.abs(want[k])), `kdcl ${mode}: ${k} = ${got[k]}, expected ${want[k]}`);
     });
+    gradientsFlow(`kdcl ${mode}`, dist, b, step());
   });
 }
