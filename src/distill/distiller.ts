@@ -30,6 +30,22 @@ export interface TrainOutput {
   terms: Record<string, Tensor>;
 }
 
+/** A phase a method trains before its main run, with its own optimizer and length, outside the
+ *  main schedule and epochs (FSP's first stage: RepDistiller helper/pretrain.py). The trainer and
+ *  fit() run it first, then the distiller's own trainStep under the run's optimizer and schedule. */
+export interface InitPhase {
+  readonly name: string;
+  /** passes over the training data (fit(): epochs × its stepsPerEpoch steps) */
+  readonly epochs: number;
+  /** SGD at a constant learning rate over namedParameters() (pretrain.py's optimizer) */
+  readonly sgd: { lr: number; momentum: number; weightDecay: number };
+  /** the student, in training mode during the phase (EMA is not updated by it) */
+  readonly student: Classifier;
+  /** what the phase trains, named as in the distiller's own parameters */
+  namedParameters(): [string, Tensor][];
+  trainStep(batch: DistillBatch, ctx: StepContext): TrainOutput;
+}
+
 /** A frozen teacher: a civet Classifier, or any function from images to logits (TorchScript). */
 export type Teacher = Classifier | { name: string; logits(x: Tensor): Tensor };
 
@@ -53,6 +69,9 @@ export abstract class Distiller extends Module {
 
   /** Loss terms for one batch (call inside tidy(); the trainer sums the terms and backpropagates). */
   abstract trainStep(batch: DistillBatch, ctx: StepContext): TrainOutput;
+
+  /** The phase to train before the main run, if the method has one (FSP); null for most. */
+  initPhase(): InitPhase | null { return null; }
 
   /** Inference read-out of the student (e.g. CivT's mean of three heads). */
   predict(x: Tensor): Tensor { return this.student.call(x); }

@@ -30,6 +30,8 @@ export interface MethodEntry<S extends OptionsSchema = OptionsSchema> {
    *  same-class partner each (CS-KD's PairBatchSampler) */
   batches?: 'classPairs';
   create(ctx: MethodContext, options: z.output<S>): Distiller;
+  /** how top-1 is read out of the student (reports name it); absent: the student's logits */
+  readout?(options: z.output<S>): string;
 }
 
 const METHODS = new Map<string, MethodEntry>();
@@ -57,6 +59,14 @@ export function methodDefaults(name: string): Record<string, unknown> {
 /** One row per option: key, type and range, default. */
 export function methodOptionDocs(name: string): OptionDoc[] {
   return describeOptions(methodEntry(name).options);
+}
+
+/** The read-out a method's top-1 uses with these options, in words (reports name it). */
+export function methodReadout(name: string, options: unknown = {}): string {
+  const e = methodEntry(name);
+  const r = e.options.safeParse(options ?? {});
+  if (!r.success) throw new Error(`method '${name}': options do not parse: ${r.error.issues.map(issueMessage).join('; ')}`);
+  return e.readout ? e.readout(r.data) : "the student's logits";
 }
 
 /** A problem with one option: its path inside the options and what is wrong. */

@@ -120,7 +120,7 @@ export const TABLE_METHODS: Record<string, (e: Env) => Predict | Promise<Predict
   sp: viaMethod('sp'),
   rkd: viaMethod('rkd'),
   pkt: viaMethod('pkt'),
-  // FSP's first stage is 30 of 240 epochs (RepDistiller); here 2 of ~16, then CE
+  // FSP's init phase is 30 epochs before the 240 (RepDistiller); here 2 epochs (~30 steps) before the main steps
   fsp: viaMethod('fsp', { initEpochs: 2 }),
   'crd (memory bank)': (e) => {
     const d = createDistiller('crd', ctxOf(make(e.p.student), [e.teacher]), { memory: 'bank', nceK: 256, numData: e.y.shape[0], seed: e.seed }) as CRD;

@@ -8,6 +8,7 @@
 //   teachers: name → overrides of base; trained once each, before the variants
 //   variants: name → overrides of base; run once per seed, in the order written
 //   claims:   [{ text, order: [a, [b, c], d] }]   mean(a) > every mean in [b, c] > mean(d)
+//   gains:    [{ text, method, control }]   method − control per seed, mean ± std (experiments/gains.ts)
 // A file with `extends: other.yaml` is merged over that file; an inherited variant set to null is
 // dropped. In overrides, a teacher given as the string '@name' is the best checkpoint of teacher `name`
 // or of variant `name` at the same seed.
@@ -31,6 +32,8 @@ import { teacherFiles, teacherFileChanges } from '../train/teacher_files';
 import { readConfigFile, validateConfig, applyOverrides, loadRunConfig, ConfigError, Config } from '../train/schema';
 import { writeStudyReport, writeReport, meanStd, Study, StudyGroup, StudyClaim, ClaimVerdict, claimVerdict, VERDICT_BADGE } from '../report/html';
 import { writeFileAtomic } from '../util/atomic';
+import { distillationGains, readoutNote } from './gains';
+import { gainLines } from '../report/gains';
 
 const Order = z.array(z.union([z.string(), z.array(z.string()).nonempty()])).min(2, 'an order needs at least two entries');
 
@@ -49,6 +52,8 @@ export const StudySchema = z.object({
   teachers: z.record(z.record(z.unknown())).default({}),
   variants: z.record(z.record(z.unknown())),
   claims: z.array(z.object({ text: z.string(), order: Order }).strict()).default([]),
+  /** distillation gains: a distilled variant against its own architecture without teachers */
+  gains: z.array(z.object({ text: z.string(), method: z.string(), control: z.string() }).strict()).default([]),
 }).strict();
 
 export type StudyFile = z.infer<typeof StudySchema>;
@@ -94,6 +99,9 @@ export function loadStudy(file: string): { study: StudyFile; dir: string } {
   }
   s.claims.forEach((c, i) => c.order.flat().forEach((n) => {
     if (!(n in s.variants) && !(n in s.teachers)) throw new ConfigError(`${file}: claims.${i} ('${c.text}'): unknown group '${n}'`);
+  }));
+  s.gains.forEach((g, i) => [g.method, g.control].forEach((n) => {
+    if (!(n in s.variants)) throw new ConfigError(`${file}: gains.${i} ('${g.text}'): '${n}' is not a variant of this study`);
   }));
   return { study: s, dir: path.dirname(abs) };
 }
@@ -224,9 +232,14 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
   const byKey = new Map(groups.map((g) => [g.key, g]));
   const metric = s.study.metric;
   const claims: StudyClaim[] = s.claims.filter((c) => c.order.flat().every((n) => byKey.has(n))).map((c) => checkOrder(c.text, c.order, byKey, metric));
+  const gains = distillationGains(s.gains, byKey, metric);
+  const readouts = readoutNote(variantNames.map((v) => {
+    const m = (configOf(v, s.variants[v], seeds[0]).cfg as Record<string, any>).method ?? {};
+    return { key: v, method: m.name ?? 'ce', options: m.options ?? {} };
+  }));
   const study: Study = {
     title: s.study.title,
-    description: `${s.study.description.trim()}\n\nMade by: civet study ${path.relative(process.cwd(), path.resolve(file)) || file}` +
+    description: `${s.study.description.trim()}\n\n${readouts}\n\nMade by: civet study ${path.relative(process.cwd(), path.resolve(file)) || file}` +
       ` — ${variantNames.length} variants × ${seeds.length} seeds + ${teacherNames.length} teachers; the runs' own training times add up to` +
       ` ${fmtDur([...summaries.values()].reduce((a, x) => a + x.wallTimeSec, 0))} on this machine (each run's time is in the table).`,
     groups: groups.map(({ name, runs }) => ({ name, runs })),
@@ -235,10 +248,11 @@ export async function runStudy(file: string, opts: StudyOptions = {}): Promise<S
     references: groups.filter((g) => g.key in s.teachers).map((g) => g.name),
     baseline: s.study.baseline !== undefined && byKey.has(s.study.baseline) ? byKey.get(s.study.baseline)!.name : undefined,
     images: [...summaries.values()].flatMap((x) => runImages(x.runDir)),
+    gains,
   };
   writeStudyReport(study, reportFile);
   const json = reportFile.replace(/\.html?$/, '') + '.json';
-  writeFileAtomic(json, JSON.stringify({ file: path.resolve(file), seeds, metric, groups: study.groups, claims }, null, 2));
+  writeFileAtomic(json, JSON.stringify({ file: path.resolve(file), seeds, metric, groups: study.groups, claims, gains }, null, 2));
   const markdown = reportFile.replace(/\.html?$/, '') + '.md';
   writeFileAtomic(markdown, studyMarkdown(study, metric));
   log(`[study] report: ${reportFile} (${claims.filter((c) => c.holds).length}/${claims.length} claims hold)`);
@@ -354,6 +368,7 @@ export function studyMarkdown(s: Study, metric: string): string {
     `# ${s.title}`, '', s.description ?? '', '',
     `## Claims (${metric})`, '',
     ...s.claims.map((c) => `- ${VERDICT_BADGE[claimVerdict(c)]}: ${c.text} — ${c.detail}`), '',
+    ...(s.gains?.length ? ['## Distillation gains (each against its own architecture without teachers)', '', ...gainLines(s.gains).map((l) => `- ${l}`), ''] : []),
     '## Results (mean ± std over seeds)', '',
     `| group | seeds | ${keys.join(' | ')} |${base ? ` Δ top1 vs ${base.name} (pts) |` : ''}`, `|---|---|${keys.map(() => '---').join('|')}|${base ? '---|' : ''}`,
     ...s.groups.map((g) => `| ${g.name} | ${g.runs.length} | ${keys.map((k) => fmt(k, g.runs.map((r) => r[k]).filter((x): x is number => typeof x === 'number'))).join(' | ')} |${base ? ` ${delta(g)} |` : ''}`),

@@ -7,6 +7,7 @@ import { writeFileAtomic } from '../util/atomic';
 import { fmtDuration } from '../util/format';
 import { loadRun, runRow, type RunData } from './runs';
 import { color, esc, intervalPlot, linePlot, type Series } from './svg';
+import { renderGains, renderReadouts, type StudyGain } from './gains';
 
 const CSS = `
 :root { color-scheme: light; }
@@ -144,7 +145,7 @@ export function renderReport(runDirs: string[], title = 'civet training report')
   const warnings = runs.flatMap((r) => r.warnings.map((w) => `${r.name}: ${w}`));
   const body = [
     warnings.length ? `<div class="warn">${warnings.map(esc).join('<br>')}</div>` : '',
-    `<h2>Runs</h2>${runsTable(runs)}`,
+    `<h2>Runs</h2>${runsTable(runs)}${renderReadouts(runs)}`,
     `<h2>Curves</h2><div class="grid">${plots.map((p) => `<div class="card">${p}</div>`).join('\n')}</div>`,
     `<details><summary>Run directories</summary><ul>${runs.map((r) => `<li><code>${esc(path.resolve(r.dir))}</code></li>`).join('')}</ul></details>`,
   ].join('\n');
@@ -196,6 +197,8 @@ export interface Study {
   references?: string[];
   /** pictures the runs produced (DeepInversion grids, image files in run folders), linked from the page */
   images?: { label: string; file: string }[];
+  /** distillation gains over the same architecture without teachers (report/gains.ts) */
+  gains?: StudyGain[];
 }
 
 /** Mean and sample standard deviation (n - 1); std is NaN for a single value. */
@@ -299,6 +302,7 @@ export function renderStudyReport(study: Study, o: { dir?: string } = {}): strin
   const body = [
     study.description ? `<p>${esc(study.description)}</p>` : '',
     `<h2>Claims</h2>${claims}`,
+    renderGains(study.gains ?? []),
     `<h2>Results (mean ± std over seeds)</h2>${summary}`,
     plot ? `<h2>Spread over seeds</h2><div class="card" style="max-width:780px">${plot}</div>` : '',
     images,

@@ -32,6 +32,8 @@ const StateSchema = z.object({
   format: z.literal(CHECKPOINT_FORMAT),
   step: nonNegInt,
   epoch: nonNegInt,
+  /** the training phase the checkpoint was written in (a method's init phase, or 'main'); absent: 'main' */
+  phase: z.string().min(1, 'expected a phase name').optional(),
   loader: z.object({
     sampler: z.object({ kind: z.string(), seed: int, epoch: nonNegInt, position: nonNegInt, length: nonNegInt, rank: nonNegInt, worldSize: int.positive() }).passthrough(),
   }).passthrough(),
@@ -50,7 +52,10 @@ const StateSchema = z.object({
 export interface CheckpointState {
   format: number;
   step: number;
+  /** epochs done within the phase */
   epoch: number;
+  /** the training phase (a method's init phase, or 'main'); absent in older checkpoints: 'main' */
+  phase?: string;
   /** the position within the epoch, as the loader's state */
   loader: unknown;
   rng: number[];

@@ -4,7 +4,8 @@
 // the sum of the named loss terms, gradient accumulation, the non-finite checks, clipping, the
 // optimizer step and the EMA update are written once.
 import { Tensor, tidy, noGrad, autocast, stack, cat, ones } from '../tensor';
-import type { Distiller, DistillBatch, StepContext } from '../distill/distiller';
+import type { Distiller, DistillBatch, StepContext, TrainOutput, InitPhase } from '../distill/distiller';
+import type { Classifier } from '../models/registry';
 import { SGD, AdamW, clipGradNorm, nonFiniteGrads, ModelEma } from '../optim';
 import type { Optimizer } from '../optim/optimizer';
 import { EvalAccumulator } from './metrics';
@@ -39,12 +40,25 @@ export type StepResult =
   | { kind: 'skipped'; reason: string }
   | { kind: 'stepped'; terms: Record<string, number>; loss: number; lr: number };
 
+/** What a Stepper trains: a distiller, or a method's init phase (distill/distiller.ts InitPhase). */
+export interface StepTarget {
+  trainStep(b: DistillBatch, ctx: StepContext): TrainOutput;
+  namedParameters(): Iterable<[string, Tensor]>;
+  readonly student: Classifier;
+}
+
+/** The init phase's own optimizer: SGD over the phase's parameters at its constant learning rate
+ *  (weight decay on every one of them, as RepDistiller's pretrain.py builds it). */
+export function initPhaseOptimizer(p: InitPhase): SGD {
+  return new SGD(p.namedParameters(), { lr: p.sgd.lr, momentum: p.sgd.momentum, weightDecay: p.sgd.weightDecay });
+}
+
 export class Stepper {
   private micro = 0;
   private readonly named: [string, Tensor][];
   private readonly o: Required<Pick<StepperOptions, 'accumulate' | 'clipGrad' | 'onNonFinite' | 'device'>> & StepperOptions;
 
-  constructor(readonly distiller: Distiller, readonly optimizer: Optimizer<any>, o: StepperOptions = {}) {
+  constructor(readonly distiller: StepTarget, readonly optimizer: Optimizer<any>, o: StepperOptions = {}) {
     this.o = { accumulate: 1, clipGrad: 0, onNonFinite: 'stop', device: 'cpu', ...o };
     this.named = [...distiller.namedParameters()].filter(([, p]) => p.requiresGrad);
   }
@@ -129,13 +143,36 @@ export interface FitOptions {
   optimizer?: 'sgd' | 'adamw';
   /** 'constant' (default) or 'cosine' (lr·½(1+cos(π·step/steps))) */
   schedule?: 'constant' | 'cosine';
-  /** called after every step with the term values */
-  onStep?: (step: number, terms: Record<string, number>) => void;
+  /** called after every step with the term values; `phase` is the init phase's name or 'main'
+   *  (steps count from 0 in each phase) */
+  onStep?: (step: number, terms: Record<string, number>, info: { phase: string; lr: number }) => void;
 }
 
 /** Trains the distiller's parameters for `steps` steps on `nextBatch(step)` (SGD momentum 0.9,
- *  wd 5e-4, lr 0.05 unless told otherwise); returns each term's per-step values. */
+ *  wd 5e-4, lr 0.05 unless told otherwise); returns each term's per-step values. A method with an
+ *  init phase (FSP) trains it first, with its own optimizer and constant learning rate, for its
+ *  epochs × stepsPerEpoch steps, on the batches before the main ones; its terms come first in the history. */
 export function fit(d: Distiller, nextBatch: (step: number) => DistillBatch, o: FitOptions): Record<string, number[]> {
+  const hist: Record<string, number[]> = {};
+  const spe = o.stepsPerEpoch ?? 10;
+  let batchIndex = 0;
+  const loop = (target: StepTarget, opt: Optimizer<any>, steps: number, totalEpochs: number, phase: string, lr?: StepperOptions['lr']) => {
+    const stepper = new Stepper(target, opt, { lr });
+    opt.zeroGrad();
+    for (let step = 0; step < steps; step++) {
+      const ctx: StepContext = { step, epoch: Math.floor(step / spe), totalEpochs, stepsPerEpoch: spe };
+      const r = tidy(() => stepper.step(nextBatch(batchIndex++), ctx));
+      if (r.kind !== 'stepped') throw new Error(`fit: ${phase} step ${step} did not complete (${r.kind})`);
+      for (const [k, v] of Object.entries(r.terms)) (hist[k] ??= []).push(v);
+      o.onStep?.(step, r.terms, { phase, lr: r.lr });
+    }
+  };
+  d.train();
+  const init = d.initPhase();
+  if (init) {
+    const opt = initPhaseOptimizer(init);
+    try { loop(init, opt, init.epochs * spe, init.epochs, init.name); } finally { opt.dispose?.(); }
+  }
   const opt: Optimizer<any> = o.optimizer === 'adamw'
     ? new AdamW(d, { lr: o.lr ?? 1e-3, weightDecay: o.weightDecay ?? 0.05 })
     : new SGD(d, { lr: o.lr ?? 0.05, momentum: o.momentum ?? 0.9, weightDecay: o.weightDecay ?? 5e-4 });
@@ -144,22 +181,7 @@ export function fit(d: Distiller, nextBatch: (step: number) => DistillBatch, o: 
     if (o.schedule === 'cosine') op.paramGroups.forEach((g, i) => { g.lr = lr0[i] * 0.5 * (1 + Math.cos(Math.PI * ctx.step / o.steps)); });
     return op.paramGroups[0].lr;
   };
-  const stepper = new Stepper(d, opt, { lr });
-  const hist: Record<string, number[]> = {};
-  const spe = o.stepsPerEpoch ?? 10;
-  d.train();
-  opt.zeroGrad();
-  try {
-    for (let step = 0; step < o.steps; step++) {
-      const ctx: StepContext = { step, epoch: Math.floor(step / spe), totalEpochs: o.totalEpochs ?? Math.ceil(o.steps / spe), stepsPerEpoch: spe };
-      const r = tidy(() => stepper.step(nextBatch(step), ctx));
-      if (r.kind !== 'stepped') throw new Error(`fit: step ${step} did not complete (${r.kind})`);
-      for (const [k, v] of Object.entries(r.terms)) (hist[k] ??= []).push(v);
-      o.onStep?.(step, r.terms);
-    }
-  } finally {
-    opt.dispose?.();
-  }
+  try { loop(d, opt, o.steps, o.totalEpochs ?? Math.ceil(o.steps / spe), 'main', lr); } finally { opt.dispose?.(); }
   return hist;
 }
 

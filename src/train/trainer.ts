@@ -4,11 +4,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Tensor, tidy, noGrad, manualSeed, setNumThreads, getNumThreads, getRngState, setRngState, fromTypedArray, bf16Supported, cudaAvailable } from '../tensor';
-import { methodEntry } from '../distill/registry';
+import { methodEntry, methodReadout } from '../distill/registry';
 import type { Distiller } from '../distill/distiller';
 import { ModelEma, flattenOptimizerState, unflattenOptimizerState } from '../optim';
 import { buildRun, buildOptimization } from './build';
-import { Stepper, StepResult, NonFiniteError, evaluate, EvalResult } from './fit';
+import { Stepper, StepResult, NonFiniteError, evaluate, EvalResult, initPhaseOptimizer } from './fit';
 import { loadConfig, loadRunConfig, configHash, Config, ConfigError } from './schema';
 import { preflight } from './preflight';
 import { teacherFiles, teacherFileChanges, recordTeacherFiles, recordedTeacherFiles } from './teacher_files';
@@ -48,6 +48,8 @@ export interface TrainSummary {
   name: string; runDir: string; method: string; student: string; model: string; teachers: string[];
   bestTop1: number; top1: number; top5: number; ece: number; loss: number; params: number;
   steps: number; epochs: number; skippedSteps: number; wallTimeSec: number; imgPerSec: number; report: string;
+  /** how top-1 is read out of the student (Co-advise: the mean of three heads, …) */
+  readout: string;
 }
 
 export { NonFiniteError, RunDirError };
@@ -134,13 +136,31 @@ async function trainLocked(cfg: Config, source: string, runDir: string, hash: st
     amp, ema, injectNanAtStep: cfg.numerics.injectNanAtStep ?? undefined,
     lr: (op, ctx) => schedule.applyTo(op, { epoch: ctx.epoch, iteration: ctx.step }),
   });
+  // The phases, one after the other through the same loop below: a method's init phase (FSP,
+  // RepDistiller pretrain.py) with its own optimizer at a constant learning rate and its own
+  // epochs, outside the main schedule (whose epochs and steps count from 0 after it), no EMA
+  // updates and no evaluation; then the main run. `step` counts optimizer steps over all phases
+  // (records and checkpoints), `epoch` the epochs within the current phase.
+  const init = distiller.initPhase();
+  const initOptimizer = init ? initPhaseOptimizer(init) : null;
+  const phases: Phase[] = [
+    ...(init ? [{
+      name: init.name, epochs: init.epochs, optimizer: initOptimizer!, evaluates: false,
+      stepper: new Stepper(init, initOptimizer!, { accumulate: cfg.accumulate, onNonFinite: cfg.numerics.onNonFinite, device, log, clipGrad: cfg.clipGrad ?? 0, amp, injectNanAtStep: cfg.numerics.injectNanAtStep ?? undefined }),
+    }] : []),
+    { name: MAIN_PHASE, epochs: cfg.epochs, optimizer, stepper, evaluates: true },
+  ];
+  const optimizers = Object.fromEntries(phases.map((ph) => [ph.name, ph.optimizer]));
+  const stepsBefore = (i: number) => phases.slice(0, i).reduce((a, ph) => a + ph.epochs * stepsPerEpoch, 0);
+  const epochsBefore = (i: number) => phases.slice(0, i).reduce((a, ph) => a + ph.epochs, 0);
 
   // ---- resume ------------------------------------------------------------------------------
-  let step = 0, epoch = 0, bestTop1 = -1, skipped = 0, wallBefore = 0;
+  let step = 0, epoch = 0, phase = 0, bestTop1 = -1, skipped = 0, wallBefore = 0;
   if (opts.resume) {
-    const st = resumeRun({ runDir, hash, distiller, optimizer, ema, loader }, { restart: opts.restart, log });
+    const st = resumeRun({ runDir, hash, distiller, optimizers, ema, loader }, { restart: opts.restart, log });
     if (st) ({ step, epoch, bestTop1, skippedSteps: skipped, wallTimeSec: wallBefore } = st);
-    if (st) log(`resumed ${runDir} at step ${step} (epoch ${epoch + 1}/${cfg.epochs}) from ${st.dir}`);
+    if (st) phase = phases.findIndex((ph) => ph.name === st.phase);
+    if (st) log(`resumed ${runDir} at step ${step} (${phases.length > 1 ? `${st.phase}, ` : ''}epoch ${epoch + 1}/${phases[phase].epochs}) from ${st.dir}`);
     // the config is the run's own (config.json); only a missing or stale hash file is rewritten
     const hashFile = path.join(runDir, 'config.hash');
     if (!fs.existsSync(hashFile) || fs.readFileSync(hashFile, 'utf8').trim() !== hash) writeFileAtomic(hashFile, hash + '\n');
@@ -149,19 +169,19 @@ async function trainLocked(cfg: Config, source: string, runDir: string, hash: st
   const metrics = new MetricsLog(runDir);
   const tb = new EventWriter(runDir);
   let lastEval: EvalResult | null = null;
-  const progress = opts.quiet ? null : new Progress({ totalEpochs: cfg.epochs, stepsPerEpoch });
+  let progress = opts.quiet ? null : new Progress({ totalEpochs: phases[phase].epochs, stepsPerEpoch });
   const t0 = Date.now();
   let imgSeen = 0, lastLoss = NaN;
 
   const checkpoint = (name: 'last' | 'best') => {
     if (!paramsFinite(distiller)) throw new NonFiniteError(`refusing to write a checkpoint at step ${step}: the weights contain NaN or Inf`);
     const extra = new Map<string, Tensor>();
-    const fo = flattenOptimizerState(optimizer.stateDict());
+    const fo = flattenOptimizerState(phases[phase].optimizer.stateDict());
     for (const [k, v] of fo.tensors) extra.set(`opt.${k}`, v);
     if (ema) for (const [k, v] of ema.stateDict()) extra.set(`ema.${k}`, v);
     const rng = getRngState();
     const state: CheckpointState = {
-      format: CHECKPOINT_FORMAT, step, epoch, loader: loader.state(), rng: Array.from(rng.toTypedArray() as Uint8Array),
+      format: CHECKPOINT_FORMAT, step, epoch, phase: phases[phase].name, loader: loader.state(), rng: Array.from(rng.toTypedArray() as Uint8Array),
       // 'best' holds weights only (no optimizer or EMA slots), and its state says so: `civet eval` reads it
       configHash: hash, optimizer: name === 'last' ? fo.meta : null, ema: ema && name === 'last' ? ema.meta() : null, bestTop1, skippedSteps: skipped,
       wallTimeSec: wallBefore + (Date.now() - t0) / 1000,
@@ -172,16 +192,28 @@ async function trainLocked(cfg: Config, source: string, runDir: string, hash: st
 
   try {
     // ---- epochs ------------------------------------------------------------------------------
-    while (epoch < cfg.epochs) {
+    while (phase < phases.length) {
+      const ph = phases[phase];
+      if (epoch >= ph.epochs) {
+        // phase boundary: the next phase starts at its epoch 0 with its own (fresh) optimizer
+        phase++; epoch = 0;
+        if (phase < phases.length) {
+          ema?.set(distiller.student);   // the average starts from what the init phase made
+          progress?.finish();
+          progress = opts.quiet ? null : new Progress({ totalEpochs: phases[phase].epochs, stepsPerEpoch });
+        }
+        continue;
+      }
+      const loaderEpoch = epochsBefore(phase) + epoch, phaseStep0 = stepsBefore(phase);
       distiller.train();
-      stepper.restartWindow();
+      ph.stepper.restartWindow();
       let inEpoch = Math.floor(loader.state().sampler.position / (cfg.batchSize * cfg.accumulate));
       const tEpoch = Date.now();
       let imgEpoch = 0;
       for await (const b of loader) {
-        const ctx = { step, epoch, totalEpochs: cfg.epochs, stepsPerEpoch };
+        const ctx = { step: step - phaseStep0, epoch, totalEpochs: ph.epochs, stepsPerEpoch };
         let r: StepResult;
-        try { r = stepper.step(b, ctx); } finally { b.x.dispose(); b.y.dispose(); b.soft?.dispose(); }
+        try { r = ph.stepper.step(b, ctx); } finally { b.x.dispose(); b.y.dispose(); b.soft?.dispose(); }
         imgSeen += b.indices.length; imgEpoch += b.indices.length;
         if (r.kind === 'accumulating') continue;
         step++; inEpoch++;
@@ -191,16 +223,17 @@ async function trainLocked(cfg: Config, source: string, runDir: string, hash: st
         progress?.update({ epoch, step: inEpoch, loss, images: b.indices.length * cfg.accumulate });
         if (step % cfg.log.everySteps === 0) {
           const ips = imgEpoch / Math.max(1e-3, (Date.now() - tEpoch) / 1000);
-          metrics.append({ kind: 'train', step, epoch, loss, terms: termValues.vals, lr, imgPerSec: ips });
+          metrics.append({ kind: 'train', step, epoch, loss, terms: termValues.vals, lr, imgPerSec: ips, ...(ph.evaluates ? {} : { phase: ph.name }) });
           tb.addScalars({ 'train/loss': loss, 'train/lr': lr, ...Object.fromEntries(Object.entries(termValues.vals).map(([k, v]) => [`train/${k}`, v])) }, step);
         }
         if (cfg.checkpoint.everySteps && step % cfg.checkpoint.everySteps === 0 && inEpoch < stepsPerEpoch) checkpoint('last');
         if (inEpoch >= stepsPerEpoch) break;  // dropped remainder of an accumulation window
       }
       // a `break` above leaves the loader mid-epoch: move it to the next epoch explicitly
-      if (loader.state().sampler.epoch === epoch) loader.setEpoch(epoch + 1);
+      if (loader.state().sampler.epoch === loaderEpoch) loader.setEpoch(loaderEpoch + 1);
       epoch++;
-      if (epoch % cfg.eval.everyEpochs === 0 || epoch === cfg.epochs) {
+      if (!ph.evaluates) progress?.log(`${ph.name}: epoch ${epoch}/${ph.epochs}, loss ${lastLoss.toFixed(4)}`);
+      else if (epoch % cfg.eval.everyEpochs === 0 || epoch === cfg.epochs) {
         const r = evaluateRun(distiller, cfg, data, device);
         lastEval = r;
         const rec: Record<string, unknown> = { kind: 'eval', epoch: epoch - 1, step, ...r };
@@ -229,6 +262,7 @@ async function trainLocked(cfg: Config, source: string, runDir: string, hash: st
     bestTop1: Math.max(bestTop1, final.top1), top1: final.top1, top5: final.top5, ece: final.ece, loss: final.loss,
     params: distiller.student.numParameters(), steps: step, epochs: cfg.epochs, skippedSteps: skipped, wallTimeSec: wall,
     imgPerSec: imgSeen / Math.max(1e-3, (Date.now() - t0) / 1000), report: path.join(runDir, 'report.html'),
+    readout: methodReadout(cfg.method.name, cfg.method.options),
   };
   writeFileAtomic(path.join(runDir, 'summary.json'), JSON.stringify(summary, null, 2));
   void lastLoss;
@@ -236,6 +270,7 @@ async function trainLocked(cfg: Config, source: string, runDir: string, hash: st
   for (const t of teachers) if ('dispose' in t && typeof (t as any).dispose === 'function') (t as any).dispose();
   ema?.dispose();
   optimizer.dispose?.();
+  initOptimizer?.dispose?.();
   return summary;
 }
 
@@ -262,8 +297,13 @@ export function diffKeys(a: any, b: any, at = ''): [string, unknown, unknown][] 
   return JSON.stringify(a) === JSON.stringify(b) ? [] : [[at, a, b]];
 }
 
-interface ResumeTarget { runDir: string; hash: string; distiller: Distiller; optimizer: Optimizer<any>; ema: ModelEma | null; loader: DataLoader }
-interface Resumed { dir: string; step: number; epoch: number; bestTop1: number; skippedSteps: number; wallTimeSec: number }
+/** One training phase of a run: a method's init phase or the main run (its name: MAIN_PHASE). */
+interface Phase { name: string; epochs: number; optimizer: Optimizer<any>; stepper: Stepper; evaluates: boolean }
+const MAIN_PHASE = 'main';
+
+/** the optimizers by phase name: a checkpoint holds the state of its phase's */
+interface ResumeTarget { runDir: string; hash: string; distiller: Distiller; optimizers: Record<string, Optimizer<any>>; ema: ModelEma | null; loader: DataLoader }
+interface Resumed { dir: string; step: number; epoch: number; phase: string; bestTop1: number; skippedSteps: number; wallTimeSec: number }
 
 /**
  * Restores the training state from the newest usable checkpoint (`last`, else `prev`) and cuts the
@@ -287,7 +327,7 @@ function resumeRun(t: ResumeTarget, o: { restart?: boolean; log: (l: string) => 
       const st = chosen.data.state;
       disposeCheckpoint(chosen.data);
       truncateRecords(t.runDir, st.step, o.log);
-      return { dir: chosen.dir, step: st.step, epoch: st.epoch, bestTop1: st.bestTop1, skippedSteps: st.skippedSteps, wallTimeSec: st.wallTimeSec };
+      return { dir: chosen.dir, step: st.step, epoch: st.epoch, phase: st.phase ?? MAIN_PHASE, bestTop1: st.bestTop1, skippedSteps: st.skippedSteps, wallTimeSec: st.wallTimeSec };
     }
     if (!initial) {
       throw new RunDirError(`${t.runDir}: no usable checkpoint to resume from:\n  ${refused.map((r) => r.reason).join('\n  ')}\n` +
@@ -323,27 +363,30 @@ function applyCheckpoint(t: ResumeTarget, c: { dir: string; data: CheckpointData
   part(modelFile, 'weights', () => t.distiller.loadStateDict(c.data.weights, { source: modelFile }));
   const opt = new Map<string, Tensor>(), emaSd = new Map<string, Tensor>();
   for (const [k, v] of c.data.extra) (k.startsWith('ema.') ? emaSd.set(k.slice(4), v) : opt.set(k.slice(4), v));
+  part(stateFile, 'phase', () => {
+    if (!t.optimizers[st.phase ?? MAIN_PHASE]) throw new Error(`'${st.phase}' is not a phase of this run (${Object.keys(t.optimizers).join(', ')})`);
+  });
   part(extraFile, 'optimizer state', () => {
     if (!st.optimizer) throw new Error('state.json has none');
-    t.optimizer.loadStateDict(unflattenOptimizerState(opt, st.optimizer as any));
+    t.optimizers[st.phase ?? MAIN_PHASE].loadStateDict(unflattenOptimizerState(opt, st.optimizer as any));
   });
   if (t.ema) part(extraFile, 'EMA state', () => { if (!st.ema) throw new Error('state.json has none'); t.ema!.loadStateDict(emaSd, st.ema); });
 }
 
-interface Snapshot { weights: Map<string, Tensor>; opt: ReturnType<Optimizer<any>['stateDict']>; ema: { sd: Map<string, Tensor>; meta: { updates: number; decay: number } } | null; rng: Tensor; loader: unknown }
+interface Snapshot { weights: Map<string, Tensor>; opt: Record<string, ReturnType<Optimizer<any>['stateDict']>>; ema: { sd: Map<string, Tensor>; meta: { updates: number; decay: number } } | null; rng: Tensor; loader: unknown }
 
 const cloneAll = (m: Map<string, Tensor>) => noGrad(() => new Map([...m].map(([k, v]) => [k, v.clone()] as [string, Tensor])));
 
 function snapshotTraining(t: ResumeTarget): Snapshot {
   return {
-    weights: cloneAll(t.distiller.stateDict()), opt: t.optimizer.stateDict(),
+    weights: cloneAll(t.distiller.stateDict()), opt: Object.fromEntries(Object.entries(t.optimizers).map(([k, o]) => [k, o.stateDict()])),
     ema: t.ema ? { sd: cloneAll(t.ema.stateDict()), meta: t.ema.meta() } : null, rng: getRngState(), loader: t.loader.state(),
   };
 }
 
 function restoreSnapshot(t: ResumeTarget, s: Snapshot): void {
   t.distiller.loadStateDict(s.weights);
-  t.optimizer.loadStateDict(s.opt);
+  for (const [k, o] of Object.entries(t.optimizers)) o.loadStateDict(s.opt[k]);
   if (t.ema && s.ema) t.ema.loadStateDict(s.ema.sd, s.ema.meta);
   setRngState(s.rng);
   t.loader.restore(s.loader as any);

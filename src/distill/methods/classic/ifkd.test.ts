@@ -1,14 +1,16 @@
-// Information-flow KD (ifkd) on a Fashion-MNIST subset: resnet14 teacher → resnet8 student.
+// Information-flow KD (ifkd) on a Fashion-MNIST subset: resnet14 teacher → resnet8 student. Its
+// weights and term by value; its effect against the same run without the term.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import '../../index';
 import { createDistiller } from '../../registry';
 import { loadData, batcher, makeModel, trainTeacher, firstLast, tidy } from '../../../train/testkit';
-import { fit, accuracy } from '../../../train/fit';
+import { fit } from '../../../train/fit';
+import { manualSeed } from '../../../tensor';
 import { ifkdLayerWeights, InformationFlowKD } from './ifkd';
 
 const d = loadData();
-const { teacher, acc: teacherAcc } = trainTeacher(d, 'resnet14', 200);
+const { teacher } = trainTeacher(d, 'resnet14', 200);
 const ctx = () => ({ student: makeModel('resnet8'), teachers: [teacher], numClasses: 10, imgSize: 28, inChans: 1 });
 
 test('ifkd critical-period weights and layer count', () => {
@@ -41,30 +43,26 @@ test('ifkd rejects bad options by name', () => {
   assert.throws(() => createDistiller('ifkd', ctx(), { layers: [] }), /method 'ifkd': options\.layers: expected a non-empty list/);
 });
 
-test('ifkd trains a resnet8 student', () => {
-  // the same student trained with β 0 (CE only) is the baseline: CE alone also pulls the
-  // divergences down, so a transfer term that did nothing would still pass a bare decrease check
+test('ifkd against the same student without its transfer term (β 0), same seed and batches: far lower divergences', () => {
+  // CE alone also pulls the divergences down, so the baseline is the same run with β 0. Measured
+  // with this file's teacher and schedule over seeds 0, 1, 2 (manualSeed and batcher seed 2+s),
+  // mean of the last 15 steps, ifkd / β-0 run: intermediate layers 0.546, 0.573, 0.557 (mean
+  // 0.559, sd 0.014); final layer 0.824, 0.827, 0.761 (mean 0.804, sd 0.037). The bounds sit
+  // 10 sd (intermediate) and 3 sd (final) above those means and far below 1 (no effect).
   const run = (opts: Record<string, unknown>) => {
+    manualSeed(0);
     const dist = createDistiller('ifkd', ctx(), opts) as InformationFlowKD;
     dist.divergenceLog = [];
     const hist = fit(dist, batcher(d, 32, 2), { steps: 150, lr: 0.05, stepsPerEpoch: 30 });
-    dist.eval();
     const log = dist.divergenceLog;
     return {
-      hist, acc: accuracy((x) => dist.predict(x), d.xTest, d.yTest),
-      final: log.map((v) => v[v.length - 1]),
-      inter: log.map((v) => v.slice(0, -1).reduce((s, c) => s + c, 0)),
+      hist,
+      final: firstLast(log.map((v) => v[v.length - 1]))[1],
+      inter: firstLast(log.map((v) => v.slice(0, -1).reduce((s, c) => s + c, 0)))[1],
     };
   };
   const r = run({}), base = run({ beta: 0 });
-  assert.ok(r.acc > 0.3, `ifkd: student accuracy ${r.acc} (teacher ${teacherAcc})`);
-  const [c0, c1] = firstLast(r.hist.ce);
-  assert.ok(c1 < c0, `ifkd: ce did not decrease (${c0} → ${c1})`);
-  // the weighted ifkd term falls with the epoch weights alone; check the unweighted divergences
-  for (const k of ['final', 'inter'] as const) {
-    const [a, b] = firstLast(r[k]);
-    assert.ok(b < a, `ifkd: ${k} divergence did not decrease (${a} → ${b})`);
-    const b0 = firstLast(base[k])[1];
-    assert.ok(b < b0, `ifkd: ${k} divergence ${b} not below the CE-only run's ${b0}`);
-  }
+  assert.deepEqual(Object.keys(r.hist).sort(), ['ce', 'ifkd']);
+  assert.ok(r.inter / base.inter < 0.7, `intermediate divergence ${r.inter} vs ${base.inter} without the term (ratio ${r.inter / base.inter})`);
+  assert.ok(r.final / base.final < 0.92, `final-layer divergence ${r.final} vs ${base.final} without the term (ratio ${r.final / base.final})`);
 });

@@ -119,5 +119,6 @@ registerMethod({
     labelSmoothing: fraction(0.1),
     labelsOnly: flag(false),
   }),
+  readout: (o) => COADVISE_READOUT_TEXT[o.readout as CoadviseReadout],
   create: (ctx, o) => new CoAdvise(ctx.student, ctx.teachers, { ...o, roles: o.roles === 'auto' ? 'auto' : o.roles.split(',') as [TeacherRole, TeacherRole] }),
 });

@@ -75,5 +75,6 @@ registerMethod({
     alpha: probability(0.5), weight: nonNegative(1), deitType: oneOf(['hard', 'soft'], 'hard'), cskdType: oneOf(['hard', 'soft'], 'hard'),
     tau: positive(1), decay: oneOf(['linear', 'x2', 'cos'], 'linear'), labelSmoothing: fraction(0.1), readout: oneOf(['mean3', 'cls'], 'mean3'),
   }),
+  readout: (o) => (o.readout === 'cls' ? 'class head' : 'mean of the class head, the distillation head and the mean patch prediction (CSKD\'s code)'),
   create: (ctx, o) => new Cskd(ctx.student, ctx.teachers[0], o),
 });

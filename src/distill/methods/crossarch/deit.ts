@@ -54,5 +54,6 @@ registerMethod({
     type: oneOf(['hard', 'soft'], 'hard'), alpha: probability(0.5), tau: positive(1), labelSmoothing: fraction(0.1), readout: oneOf(['mean', 'cls', 'dist'], 'mean'),
     labelsOnly: flag(false),
   }),
+  readout: (o) => ({ mean: 'mean of the class and distillation heads (DeiT\'s code)', cls: 'class head', dist: 'distillation head' })[o.readout as 'mean' | 'cls' | 'dist'],
   create: (ctx, o) => new DeitDistiller(ctx.student, ctx.teachers, o),
 });
