@@ -2,12 +2,13 @@
 // onnxruntime-node before the command reports success.
 import * as path from 'node:path';
 import type { Command } from './commands';
-import { exportRun, RunError } from '../export/run';
+import { exportRun, exportRunWeights, RunError } from '../export/run';
 import { ExportError } from '../export/export';
 
 export const exportCommand: Command = {
   summary: 'write a run\'s student as ONNX (checked against onnxruntime)',
   usage: `civet export RUN_DIR --onnx OUT.onnx [--web DIR] [--checkpoint best|last] [--no-check]
+       civet export RUN_DIR --safetensors OUT.safetensors [--checkpoint best|last]
 
 Exports the student of a finished run (best checkpoint unless --checkpoint last) as an ONNX
 model (opset 17, dynamic batch, input 'input' [batch, C, H, W] of normalised pixels, output
@@ -15,12 +16,26 @@ model (opset 17, dynamic batch, input 'input' [batch, C, H, W] of normalised pix
 read-out is kept (DeiT's averaged heads, CivT's three heads). Then onnxruntime-node runs the
 file on 32 random inputs and the largest |difference| from civet's logits is printed; a
 difference above 1e-4 fails the command (exit 1). --no-check skips that comparison.
---web DIR also writes the browser page folder (see civet serve) with this model.`,
-  options: { onnx: { type: 'string' }, web: { type: 'string' }, checkpoint: { type: 'string', default: 'best' }, 'no-check': { type: 'boolean', default: false } },
+--web DIR also writes the browser page folder (see civet serve) with this model.
+--safetensors OUT writes the student's weights (its own state-dict names) with civet's input
+convention in the metadata, e.g. to use the run's student as a teacher: { model, weights: OUT }.`,
+  options: { onnx: { type: 'string' }, safetensors: { type: 'string' }, web: { type: 'string' }, checkpoint: { type: 'string', default: 'best' }, 'no-check': { type: 'boolean', default: false } },
   async run(v, pos) {
     if (pos.length !== 1) { process.stderr.write('civet export: give one run directory\n'); return 2; }
-    if (!v.onnx) { process.stderr.write('civet export: give the output file with --onnx OUT.onnx\n'); return 2; }
+    if (!v.onnx && !v.safetensors) { process.stderr.write('civet export: give the output file with --onnx OUT.onnx or --safetensors OUT.safetensors\n'); return 2; }
+    if (v.onnx && v.safetensors) { process.stderr.write('civet export: give one of --onnx and --safetensors\n'); return 2; }
     if (v.checkpoint !== 'best' && v.checkpoint !== 'last') { process.stderr.write(`civet export: --checkpoint must be best or last, got '${v.checkpoint}'\n`); return 2; }
+    if (v.safetensors) {
+      const out = path.resolve(v.safetensors);
+      try {
+        const s = exportRunWeights(path.resolve(pos[0]), out, { checkpoint: v.checkpoint });
+        process.stdout.write(`${out}: ${s.config.student.model} weights (${s.tensors} tensors) from ${s.config.run.name} (${s.checkpoint} checkpoint, step ${s.step})\n`);
+        return 0;
+      } catch (e: any) {
+        if (e instanceof RunError) { process.stderr.write(`civet export: ${e.message}\n`); return e.exitCode; }
+        throw e;
+      }
+    }
     const out = path.resolve(v.onnx);
     try {
       const r = await exportRun(path.resolve(pos[0]), out, { checkpoint: v.checkpoint, check: !v['no-check'], web: v.web ? path.resolve(v.web) : undefined });

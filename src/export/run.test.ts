@@ -7,7 +7,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { tidy, noGrad } from '../tensor';
+import { tidy, noGrad, randn } from '../tensor';
+import { loadSafetensors, loadWeights } from '../interop/weights';
+import { createModel } from '../models/registry';
 import { loadRunData, evalBatches } from '../train/data';
 import { loadFashionMnist, SubsetDataset, materialize, FASHION_MNIST_CLASSES } from '../data';
 import { readOnnxSummary } from './proto';
@@ -45,6 +47,32 @@ test('civet export: writes the student, reports onnxruntime parity, metadata has
   assert.deepEqual(md.source, { channels: 1, height: 28, width: 28 });
   assert.equal(md.run, 'tiny');
   assert.deepEqual(s.inputs[0].dims, ['batch', 3, 32, 32]);
+});
+
+test('civet export --safetensors: the student under its own names, civet\'s input convention in the metadata, same logits', () => {
+  const out = path.join(work, 'student.safetensors');
+  const r = cli('export', runDir, '--safetensors', out);
+  assert.equal(r.status, 0, r.stderr);
+  const { tensors, metadata } = loadSafetensors(out);
+  assert.ok([...tensors.keys()].length > 0 && [...tensors.keys()].every((k) => !k.startsWith('student.')), [...tensors.keys()].join(','));
+  assert.deepEqual(JSON.parse(metadata['civet.normalize']), { mean: [0.2860], std: [0.3530] });
+  assert.equal(metadata['civet.in_chans'], '3');
+  assert.equal(metadata['civet.img_size'], '32');
+  // loaded into a fresh model of the run's architecture: the run's student's logits, exactly
+  const s = loadRunStudent(runDir);
+  const cfg = s.config;
+  const fresh = createModel(cfg.student.model, { numClasses: 10, imgSize: cfg.data.imgSize, inChans: cfg.data.channels, ...cfg.student.options });
+  loadWeights(fresh, out);
+  fresh.eval();
+  tidy(() => noGrad(() => {
+    const x = randn([4, ...s.input]);
+    assert.deepEqual(Array.from(fresh.call(x).toTypedArray() as Float32Array), Array.from(s.model.call(x).toTypedArray() as Float32Array));
+  }));
+  s.model.dispose(); fresh.dispose();
+  for (const t of tensors.values()) t.dispose();
+  const both = cli('export', runDir, '--safetensors', out, '--onnx', path.join(work, 'x.onnx'));
+  assert.equal(both.status, 2);
+  assert.match(both.stderr, /one of --onnx and --safetensors/);
 });
 
 test('civet predict: run directory and .onnx give the top-1 of civet\'s eval forward on the bundled images', async () => {

@@ -15,6 +15,7 @@ import { writeFileAtomic } from '../util/atomic';
 import { exportOnnx, type OnnxMetadata, type ExportResult } from './export';
 import { checkParity, type Parity } from './parity';
 import { writeWebApp, FMNIST_SAMPLES } from './web';
+import { saveWeights } from '../interop/weights';
 import '../models';
 import '../distill';
 
@@ -114,6 +115,30 @@ export async function exportRun(runDir: string, out: string, o: { checkpoint?: '
     }
     const { model: _m, ...student } = s;
     return { ...r, file: out, parity, student };
+  } finally {
+    s.model.dispose();
+  }
+}
+
+/** Writes a run's student weights as a plain safetensors file (the model's own state-dict names,
+ *  without the distiller's `student.` prefix), with civet's input convention in its metadata
+ *  (civet.normalize, civet.img_size, civet.in_chans, civet.options) so that a config can use it as
+ *  a teacher (`{ model, weights }`) and get the input it was trained on. Written atomically. */
+export function exportRunWeights(runDir: string, out: string, o: { checkpoint?: 'best' | 'last' } = {}): Omit<RunStudent, 'model'> & { tensors: number } {
+  const s = loadRunStudent(runDir, o.checkpoint);
+  try {
+    const sd = s.model.stateDict();
+    saveWeights(s.model, out, {
+      'civet.model': s.config.student.model,
+      'civet.normalize': JSON.stringify(s.metadata.normalize),
+      'civet.img_size': String(s.config.data.imgSize),
+      'civet.in_chans': String(s.config.data.channels),
+      'civet.options': JSON.stringify(s.config.student.options ?? {}),
+      'civet.run': s.config.run.name,
+      'civet.step': String(s.step),
+    });
+    const { model: _m, ...student } = s;
+    return { ...student, tensors: sd.size };
   } finally {
     s.model.dispose();
   }
