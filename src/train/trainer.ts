@@ -20,6 +20,7 @@ import { MetricsLog } from './metrics';
 import { EventWriter } from './tensorboard';
 import { Progress } from './progress';
 import { writeFileAtomic } from '../util/atomic';
+import { DataParallel } from './ddp';
 import '../models';
 import '../distill';
 
@@ -41,6 +42,8 @@ export interface TrainOptions {
   restart?: boolean;
   /** with resume: break a stale run lock (its process is gone, or it was taken on another host) */
   breakLock?: boolean;
+  /** told the run directory once it is claimed or locked (the launcher resumes it after a failure) */
+  onRunDir?: (dir: string) => void;
 }
 
 export interface TrainSummary {
@@ -57,9 +60,9 @@ export async function train(config: string | object | null, opts: TrainOptions =
   // ---- configuration and run directory -------------------------------------------------------
   // Nothing of a run (config.json, config.hash, records, checkpoints) changes before every check
   // has passed; a resumed run is locked before anything in it is read for writing.
-  let cfg: Config, source: string, runDir: string, release: () => void;
+  let cfg: Config, source: string;
   if (opts.resume) {
-    runDir = path.resolve(opts.resume);
+    const runDir = path.resolve(opts.resume);
     ({ config: cfg, source } = loadResumedConfig(runDir, opts.set ?? []));
     if (isFinished(runDir)) {
       // a finished run is left as it is: its summary and report stay those it finished with
@@ -69,7 +72,6 @@ export async function train(config: string | object | null, opts: TrainOptions =
   } else {
     if (config === null) throw new ConfigError('train: give a config (file or object) or resume a run');
     ({ config: cfg, source } = loadConfig(config, opts.set ?? []));
-    runDir = '';
   }
   const device = cfg.run.device;
   if (device !== 'cpu' && !cudaAvailable()) throw new ConfigError(`${source}: run.device: '${device}' asked for, but this civet build has no CUDA device (build with LIBTORCH pointing at a CUDA libtorch)`);
@@ -77,6 +79,28 @@ export async function train(config: string | object | null, opts: TrainOptions =
     throw new ConfigError(`${source}: precision: bf16 needs a CUDA device or a CPU with AVX-512 BF16/AMX; this ${device} has neither (use fp32)`);
   }
   const amp = { enabled: cfg.precision === 'bf16', device: (device === 'cpu' ? 'cpu' : 'cuda') as 'cpu' | 'cuda', dtype: 'bfloat16' as const };
+  // ---- data parallel (train/ddp.ts): a worker of a distributed launch joins its group here --------
+  const dp = DataParallel.fromEnv(device);
+  try {
+    if (dp && !dp.isMain) {
+      // ranks other than 0 write nothing: rank 0 claims (or locks) the run directory, writes its
+      // config.json and tells the others where it is; they train from that same config
+      const got = dp.shareRunDir(null);
+      if (got.startsWith('\u0000')) throw new RunDirError(`rank ${dp.rank}: rank 0 stopped before training: ${got.slice(1)}`);
+      const own = loadRunConfig(got).config;
+      return await trainLocked(own, path.join(got, 'config.json'), got, configHash(own), amp, opts, log, dp);
+    }
+    return await trainMain(cfg, source, config, amp, opts, log, dp);
+  } catch (e: any) {
+    dp?.shareFailure(String(e?.message ?? e));
+    throw e;
+  } finally {
+    dp?.destroy();
+  }
+}
+
+async function trainMain(cfg: Config, source: string, config: string | object | null, amp: { enabled: boolean; device: 'cpu' | 'cuda'; dtype: 'bfloat16' }, opts: TrainOptions, log: (l: string) => void, dp: DataParallel | null): Promise<TrainSummary> {
+  let runDir: string, release: () => void;
   // Paths in a config are relative to its file; the run's config.json stores them absolute, so
   // --resume and `civet eval` work from any directory.
   const baseDir = opts.baseDir ? path.resolve(opts.baseDir) : typeof config === 'string' ? path.dirname(path.resolve(config)) : null;
@@ -84,10 +108,13 @@ export async function train(config: string | object | null, opts: TrainOptions =
     if (baseDir === null && hasRelativePaths(cfg)) throw new ConfigError(`${source}: a config object with relative paths needs TrainOptions.baseDir to resolve them against`);
     const base = path.resolve(opts.out ?? cfg.run.out, cfg.run.name);
     cfg = absolutePaths(cfg, baseDir ?? path.parse(base).root);
+    // batchSize is the global batch: it must split evenly over the ranks
+    if (dp && cfg.batchSize % dp.worldSize !== 0) throw new ConfigError(`${source}: batchSize: ${cfg.batchSize} is the global batch and must divide by the ${dp.worldSize} ranks`);
     preflight(cfg, source, opts.set ?? []);   // models, method, teachers, data: every mistake before the run folder exists
     // never overwrite a run: a name already taken gets the next free suffix (-2, -3, …)
     ({ runDir, release } = claimNewRunDir(base, { log }));
   } else {
+    runDir = path.resolve(opts.resume!);
     release = lockRun(runDir, { breakLock: opts.breakLock, log });
   }
   const hash = configHash(cfg);
@@ -97,20 +124,27 @@ export async function train(config: string | object | null, opts: TrainOptions =
       writeFileAtomic(path.join(runDir, 'config.json'), JSON.stringify(cfg, null, 2));
       writeFileAtomic(path.join(runDir, 'config.hash'), hash + '\n');
     }
-    return await trainLocked(cfg, source, runDir, hash, amp, opts, log);
+    dp?.shareRunDir(runDir);
+    opts.onRunDir?.(runDir);
+    return await trainLocked(cfg, source, runDir, hash, amp, opts, log, dp);
   } finally {
     release();
   }
 }
 
-async function trainLocked(cfg: Config, source: string, runDir: string, hash: string, amp: { enabled: boolean; device: 'cpu' | 'cuda'; dtype: 'bfloat16' }, opts: TrainOptions, log: (l: string) => void): Promise<TrainSummary> {
+async function trainLocked(cfg: Config, source: string, runDir: string, hash: string, amp: { enabled: boolean; device: 'cpu' | 'cuda'; dtype: 'bfloat16' }, opts: TrainOptions, log: (l: string) => void, dp: DataParallel | null = null): Promise<TrainSummary> {
   const device = cfg.run.device;
+  const main = !dp || dp.isMain;   // only rank 0 writes (checkpoints, records, summary)
+  if (!main) opts = { ...opts, quiet: true };
   // ---- determinism, data, models ---------------------------------------------------------------
   if (cfg.run.deterministic) setNumThreads(1);   // fixed reduction order: bit-exact across runs and resumes on CPU
   else if (cfg.run.threads) setNumThreads(cfg.run.threads);
   manualSeed(cfg.run.seed);
   const { data, teachers, distiller } = await buildRun(cfg, runDir);   // every path is absolute by now
-  const loader = trainLoader(cfg, data, { classPairs: methodEntry(cfg.method.name).batches === 'classPairs' });
+  const loader = trainLoader(cfg, data, {
+    classPairs: methodEntry(cfg.method.name).batches === 'classPairs',
+    dist: dp ? { rank: dp.rank, worldSize: dp.worldSize, batchSize: dp.localBatch(cfg.batchSize) } : undefined,
+  });
   const stepsPerEpoch = Math.floor(loader.length / cfg.accumulate);
   if (stepsPerEpoch < 1) throw new ConfigError(`${source}: batchSize ${cfg.batchSize} × accumulate ${cfg.accumulate} is larger than the training set (${data.train.length} images)`);
   const { optimizer, schedule } = buildOptimization(cfg, distiller, stepsPerEpoch);
@@ -119,27 +153,37 @@ async function trainLocked(cfg: Config, source: string, runDir: string, hash: st
     accumulate: cfg.accumulate, onNonFinite: cfg.numerics.onNonFinite, device, log, clipGrad: cfg.clipGrad ?? 0,
     amp, ema, injectNanAtStep: cfg.numerics.injectNanAtStep ?? undefined,
     lr: (op, ctx) => schedule.applyTo(op, { epoch: ctx.epoch, iteration: ctx.step }),
+    sync: dp?.sync,
   });
 
   // ---- resume ------------------------------------------------------------------------------
   let step = 0, epoch = 0, bestTop1 = -1, skipped = 0, wallBefore = 0;
   if (opts.resume) {
-    const st = resumeRun({ runDir, hash, distiller, optimizer, ema, loader }, { restart: opts.restart, log });
+    const st = resumeRun({ runDir, hash, distiller, optimizer, ema, loader }, { restart: opts.restart, log, writes: main });
     if (st) ({ step, epoch, bestTop1, skippedSteps: skipped, wallTimeSec: wallBefore } = st);
     if (st) log(`resumed ${runDir} at step ${step} (epoch ${epoch + 1}/${cfg.epochs}) from ${st.dir}`);
     // the config is the run's own (config.json); only a missing or stale hash file is rewritten
     const hashFile = path.join(runDir, 'config.hash');
-    if (!fs.existsSync(hashFile) || fs.readFileSync(hashFile, 'utf8').trim() !== hash) writeFileAtomic(hashFile, hash + '\n');
+    if (main && !fs.existsSync(hashFile) || fs.readFileSync(hashFile, 'utf8').trim() !== hash) writeFileAtomic(hashFile, hash + '\n');
   }
 
-  const metrics = new MetricsLog(runDir);
-  const tb = new EventWriter(runDir);
+  if (dp) {
+    // every rank must resume at the same step (they read the same checkpoint); then rank 0's
+    // weights and buffers go to all, and the gradient synchroniser hooks onto the parameters
+    const [sum] = dp.group.sumNumbers([step]);
+    if (sum !== step * dp.worldSize) throw new Error(`distributed: the ranks resumed at different steps (rank ${dp.rank} at ${step}, mean ${sum / dp.worldSize})`);
+    dp.attach(distiller);
+    if (main) log(`data parallel: ${dp.worldSize} ranks (${dp.group.backend}), ${dp.localBatch(cfg.batchSize)} images per rank per micro-batch, gradients by ${dp.gradSync}`);
+  }
+  const metrics = main ? new MetricsLog(runDir) : null;
+  const tb = main ? new EventWriter(runDir) : null;
   let lastEval: EvalResult | null = null;
   const progress = opts.quiet ? null : new Progress({ totalEpochs: cfg.epochs, stepsPerEpoch });
   const t0 = Date.now();
   let imgSeen = 0, lastLoss = NaN;
 
   const checkpoint = (name: 'last' | 'best') => {
+    if (dp) { dp.syncBuffers(); dp.barrier(); if (!main) return; }   // written once every rank finished the step
     if (!paramsFinite(distiller)) throw new NonFiniteError(`refusing to write a checkpoint at step ${step}: the weights contain NaN or Inf`);
     const extra = new Map<string, Tensor>();
     const fo = flattenOptimizerState(optimizer.stateDict());
@@ -168,17 +212,18 @@ async function trainLocked(cfg: Config, source: string, runDir: string, hash: st
         const ctx = { step, epoch, totalEpochs: cfg.epochs, stepsPerEpoch };
         let r: StepResult;
         try { r = stepper.step(b, ctx); } finally { b.x.dispose(); b.y.dispose(); b.soft?.dispose(); }
-        imgSeen += b.indices.length; imgEpoch += b.indices.length;
+        const imgs = b.indices.length * (dp ? dp.worldSize : 1);   // images of the global batch
+        imgSeen += imgs; imgEpoch += imgs;
         if (r.kind === 'accumulating') continue;
         step++; inEpoch++;
         if (r.kind === 'skipped') { skipped++; continue; }
         const termValues = { vals: r.terms }, lr = r.lr, loss = r.loss;
         lastLoss = loss;
-        progress?.update({ epoch, step: inEpoch, loss, images: b.indices.length * cfg.accumulate });
+        progress?.update({ epoch, step: inEpoch, loss, images: imgs * cfg.accumulate });
         if (step % cfg.log.everySteps === 0) {
           const ips = imgEpoch / Math.max(1e-3, (Date.now() - tEpoch) / 1000);
-          metrics.append({ kind: 'train', step, epoch, loss, terms: termValues.vals, lr, imgPerSec: ips });
-          tb.addScalars({ 'train/loss': loss, 'train/lr': lr, ...Object.fromEntries(Object.entries(termValues.vals).map(([k, v]) => [`train/${k}`, v])) }, step);
+          metrics?.append({ kind: 'train', step, epoch, loss, terms: termValues.vals, lr, imgPerSec: ips });
+          tb?.addScalars({ 'train/loss': loss, 'train/lr': lr, ...Object.fromEntries(Object.entries(termValues.vals).map(([k, v]) => [`train/${k}`, v])) }, step);
         }
         if (cfg.checkpoint.everySteps && step % cfg.checkpoint.everySteps === 0 && inEpoch < stepsPerEpoch) checkpoint('last');
         if (inEpoch >= stepsPerEpoch) break;  // dropped remainder of an accumulation window
@@ -187,12 +232,13 @@ async function trainLocked(cfg: Config, source: string, runDir: string, hash: st
       if (loader.state().sampler.epoch === epoch) loader.setEpoch(epoch + 1);
       epoch++;
       if (epoch % cfg.eval.everyEpochs === 0 || epoch === cfg.epochs) {
+        dp?.syncBuffers();   // every rank evaluates rank 0's replica: the same result, the same decisions
         const r = evaluateRun(distiller, cfg, data, device);
         lastEval = r;
         const rec: Record<string, unknown> = { kind: 'eval', epoch: epoch - 1, step, ...r };
         if (ema) rec.top1Ema = ema.withAveraged(distiller.student, () => evaluateRun(distiller, cfg, data, device).top1);
-        metrics.append(rec as any);
-        tb.addScalars({ 'eval/top1': r.top1, 'eval/top5': r.top5, 'eval/loss': r.loss, 'eval/ece': r.ece }, step);
+        metrics?.append(rec as any);
+        tb?.addScalars({ 'eval/top1': r.top1, 'eval/top5': r.top5, 'eval/loss': r.loss, 'eval/ece': r.ece }, step);
         progress?.log(`epoch ${epoch}/${cfg.epochs}: top-1 ${(100 * r.top1).toFixed(2)}%, top-5 ${(100 * r.top5).toFixed(2)}%, loss ${r.loss.toFixed(4)}, ECE ${r.ece.toFixed(4)}`);
         if (r.top1 > bestTop1) { bestTop1 = r.top1; checkpoint('best'); }
       }
@@ -200,8 +246,8 @@ async function trainLocked(cfg: Config, source: string, runDir: string, hash: st
     }
   } finally {
     progress?.finish();
-    metrics.close();
-    tb.close();
+    metrics?.close();
+    tb?.close();
     await loader.close();
   }
 
@@ -216,7 +262,7 @@ async function trainLocked(cfg: Config, source: string, runDir: string, hash: st
     params: distiller.student.numParameters(), steps: step, epochs: cfg.epochs, skippedSteps: skipped, wallTimeSec: wall,
     imgPerSec: imgSeen / Math.max(1e-3, (Date.now() - t0) / 1000), report: path.join(runDir, 'report.html'),
   };
-  writeFileAtomic(path.join(runDir, 'summary.json'), JSON.stringify(summary, null, 2));
+  if (main) writeFileAtomic(path.join(runDir, 'summary.json'), JSON.stringify(summary, null, 2));
   void lastLoss;
   distiller.dispose();
   for (const t of teachers) if ('dispose' in t && typeof (t as any).dispose === 'function') (t as any).dispose();
@@ -258,9 +304,11 @@ interface Resumed { dir: string; step: number; epoch: number; bestTop1: number; 
  * no checkpoint at all the run starts from the beginning; with checkpoints that are all unusable
  * it is refused with the reasons, unless `restart`.
  */
-function resumeRun(t: ResumeTarget, o: { restart?: boolean; log: (l: string) => void }): Resumed | null {
+function resumeRun(t: ResumeTarget, o: { restart?: boolean; log: (l: string) => void; writes?: boolean }): Resumed | null {
+  // a data-parallel rank other than 0 reads the checkpoint but leaves the records to rank 0
+  const writes = o.writes ?? true;
   if (!['last', 'prev'].some((n) => fs.existsSync(path.join(t.runDir, 'checkpoints', n)))) {
-    const removed = clearRecords(t.runDir);
+    const removed = writes ? clearRecords(t.runDir) : [];
     o.log(`${t.runDir}: no checkpoint written yet; starting from the beginning${removed.length ? ` (removed ${removed.join(', ')})` : ''}`);
     return null;
   }
@@ -272,7 +320,7 @@ function resumeRun(t: ResumeTarget, o: { restart?: boolean; log: (l: string) => 
     if (chosen) {
       const st = chosen.data.state;
       disposeCheckpoint(chosen.data);
-      truncateRecords(t.runDir, st.step, o.log);
+      if (writes) truncateRecords(t.runDir, st.step, o.log);
       return { dir: chosen.dir, step: st.step, epoch: st.epoch, bestTop1: st.bestTop1, skippedSteps: st.skippedSteps, wallTimeSec: st.wallTimeSec };
     }
     if (!initial) {
@@ -280,7 +328,7 @@ function resumeRun(t: ResumeTarget, o: { restart?: boolean; log: (l: string) => 
         'pass --restart to train the run again from the beginning (its checkpoints and records are discarded)');
     }
     restoreSnapshot(t, initial);
-    const removed = clearRecords(t.runDir);
+    const removed = writes ? clearRecords(t.runDir) : [];
     o.log(`--restart: no usable checkpoint in ${t.runDir}; training it again from the beginning (removed ${removed.join(', ')})`);
     return null;
   } finally {
