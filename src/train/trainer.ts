@@ -353,7 +353,7 @@ function applyCheckpoint(t: ResumeTarget, c: { dir: string; data: CheckpointData
     const r = fromTypedArray(Uint8Array.from(st.rng));
     try { setRngState(r); } finally { r.dispose(); }
   });
-  part(stateFile, 'loader', () => t.loader.restore(st.loader as any));
+  part(stateFile, 'loader', () => t.loader.restore(forThisRank(st.loader, t.loader) as any));
   part(modelFile, 'weights', () => t.distiller.loadStateDict(c.data.weights, { source: modelFile }));
   const opt = new Map<string, Tensor>(), emaSd = new Map<string, Tensor>();
   for (const [k, v] of c.data.extra) (k.startsWith('ema.') ? emaSd.set(k.slice(4), v) : opt.set(k.slice(4), v));
@@ -362,6 +362,16 @@ function applyCheckpoint(t: ResumeTarget, c: { dir: string; data: CheckpointData
     t.optimizer.loadStateDict(unflattenOptimizerState(opt, st.optimizer as any));
   });
   if (t.ema) part(extraFile, 'EMA state', () => { if (!st.ema) throw new Error('state.json has none'); t.ema!.loadStateDict(emaSd, st.ema); });
+}
+
+/** A data-parallel checkpoint holds rank 0's loader state; the ranks move in lockstep (equal
+ *  shares, equal batches), so every rank resumes at the same position of its own share. A state of
+ *  another world size is left as it is, and refused by the sampler. */
+function forThisRank(saved: unknown, loader: DataLoader): unknown {
+  const s = saved as { sampler?: { rank?: number; worldSize?: number } } | null;
+  const mine = loader.state().sampler;
+  if (!s?.sampler || mine.worldSize <= 1 || s.sampler.worldSize !== mine.worldSize) return saved;
+  return { ...s, sampler: { ...s.sampler, rank: mine.rank } };
 }
 
 interface Snapshot { weights: Map<string, Tensor>; opt: ReturnType<Optimizer<any>['stateDict']>; ema: { sd: Map<string, Tensor>; meta: { updates: number; decay: number } } | null; rng: Tensor; loader: unknown }
