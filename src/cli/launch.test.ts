@@ -77,3 +77,23 @@ test('a SIGSTOPped worker ends the group within the timeout with a clear error',
   assert.match(text, /worker 0 exited with status 1; stopping the other workers/);
   assert.match(text, /the group is down/);
 });
+
+test('launcher usage errors exit 2 before any worker starts', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const cli = path.resolve(__dirname, '../../../bin/civet');
+  const r = spawnSync(process.execPath, [cli, 'train', 'configs/default.yaml', '--nproc', '0'], { encoding: 'utf8' });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /civet train: --nproc: expected an integer >= 1, got '0'/);
+  const g = spawnSync(process.execPath, [cli, 'train', 'configs/default.yaml', '--nproc', '2', '--grad-sync', 'ring'], { encoding: 'utf8' });
+  assert.equal(g.status, 2);
+  assert.match(g.stderr, /--grad-sync: expected reducer or allreduce, got 'ring'/);
+  // the global batch must split over the ranks: a config error from rank 0, not retried
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'civet-launch-'));
+  const file = path.join(dir, 'c.yaml');
+  fs.writeFileSync(file, YAML.stringify({ ...cfg, batchSize: 9 }));
+  const logs: string[] = [];
+  assert.equal(await launch({ trainArgs: [file, '--quiet', '--out', path.join(dir, 'o')], nproc: 2, maxRestarts: 2, timeoutMs: 20_000, log: (l) => logs.push(l) }), 2);
+  assert.match(logs.join('\n'), /batchSize: 9 is the global batch and must divide by the 2 ranks/);
+  assert.match(logs.join('\n'), /configuration or usage error, not restarting/);
+  assert.ok(!fs.existsSync(path.join(dir, 'o')), 'no run folder');
+});

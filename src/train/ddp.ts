@@ -33,6 +33,7 @@ import { ProcessGroup, Reducer, envRank, type Backend } from '../distributed';
 import type { Distiller } from '../distill/distiller';
 
 export type GradSync = 'reducer' | 'allreduce';
+export interface RunShare { dir: string; resume: boolean; restart: boolean }
 
 /** What the Stepper (train/fit.ts) asks of a gradient synchroniser. */
 export interface StepSync {
@@ -98,15 +99,23 @@ export class DataParallel {
   get worldSize(): number { return this.group.worldSize; }
   get isMain(): boolean { return this.group.rank === 0; }
 
-  /** Rank 0 publishes the run directory it claimed; the others receive it. */
-  shareRunDir(runDir: string | null): string {
-    if (this.isMain) { this.group.set('civet/runDir', runDir!); return runDir!; }
-    return this.group.get('civet/runDir');
+  /** Rank 0 publishes the run directory it claimed or locked and whether it resumes it (and with
+   *  --restart); the others receive that, whatever their own arguments said (on other nodes a
+   *  restarted launcher may not know the run). A rank-0 failure before training is received as an
+   *  error naming it, rather than as a timeout. */
+  shareRun(run: RunShare | null): RunShare {
+    if (this.isMain) { this.group.set('civet/run', JSON.stringify(run)); return run!; }
+    const got = JSON.parse(this.group.get('civet/run')) as RunShare | { failed: string };
+    if ('failed' in got) throw new Error(`rank ${this.rank}: rank 0 stopped before training: ${got.failed}`);
+    return got;
   }
 
-  /** A rank-0 failure before training (bad config, locked run) is published so the other ranks
-   *  stop with its message rather than a timeout. */
-  shareFailure(message: string): void { if (this.isMain) this.group.set('civet/runDir', `\u0000${message}`); }
+  /** Publishes a rank-0 failure (bad config, locked run) to ranks still waiting in shareRun. */
+  shareFailure(message: string): void {
+    if (this.isMain && !this.shared) this.group.set('civet/run', JSON.stringify({ failed: message }));
+  }
+  private shared = false;
+  markShared(): void { this.shared = true; }
 
   /** The per-rank micro-batch of a global batch; throws when it does not divide. */
   localBatch(globalBatch: number): number {

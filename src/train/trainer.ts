@@ -85,10 +85,11 @@ export async function train(config: string | object | null, opts: TrainOptions =
     if (dp && !dp.isMain) {
       // ranks other than 0 write nothing: rank 0 claims (or locks) the run directory, writes its
       // config.json and tells the others where it is; they train from that same config
-      const got = dp.shareRunDir(null);
-      if (got.startsWith('\u0000')) throw new RunDirError(`rank ${dp.rank}: rank 0 stopped before training: ${got.slice(1)}`);
-      const own = loadRunConfig(got).config;
-      return await trainLocked(own, path.join(got, 'config.json'), got, configHash(own), amp, opts, log, dp);
+      let run;
+      try { run = dp.shareRun(null); } catch (e: any) { throw new RunDirError(e.message); }
+      const own = loadRunConfig(run.dir).config;
+      const follow = { ...opts, resume: run.resume ? run.dir : undefined, restart: run.restart };
+      return await trainLocked(own, path.join(run.dir, 'config.json'), run.dir, configHash(own), amp, follow, log, dp);
     }
     return await trainMain(cfg, source, config, amp, opts, log, dp);
   } catch (e: any) {
@@ -124,7 +125,7 @@ async function trainMain(cfg: Config, source: string, config: string | object | 
       writeFileAtomic(path.join(runDir, 'config.json'), JSON.stringify(cfg, null, 2));
       writeFileAtomic(path.join(runDir, 'config.hash'), hash + '\n');
     }
-    dp?.shareRunDir(runDir);
+    if (dp) { dp.shareRun({ dir: runDir, resume: Boolean(opts.resume), restart: Boolean(opts.restart) }); dp.markShared(); }
     opts.onRunDir?.(runDir);
     return await trainLocked(cfg, source, runDir, hash, amp, opts, log, dp);
   } finally {
