@@ -28,7 +28,7 @@
 //    the samples of that rank (every rank updates its own copy; checkpoints hold rank 0's), KDCL's
 //    peers are ensembled within a rank's micro-batch. Nothing of it is gathered.
 import type { Tensor } from '../tensor';
-import { noGrad } from '../tensor';
+import { noGrad, fromTypedArray } from '../tensor';
 import { ProcessGroup, Reducer, envRank, type Backend } from '../distributed';
 import type { Distiller } from '../distill/distiller';
 
@@ -155,6 +155,13 @@ export class DataParallel {
   };
 
   barrier(): void { this.group.barrier(); }
+
+  /** Rank 0's values on every rank: decisions taken from evaluation (best checkpoint) must be
+   *  the same everywhere, even where another rank's arithmetic differs in the last bit. */
+  fromMain(xs: number[]): number[] {
+    const t = fromTypedArray(Float64Array.from(xs));
+    try { this.group.broadcast([t], 0); return Array.from(t.toTypedArray() as Float64Array); } finally { t.dispose(); }
+  }
 
   destroy(): void {
     this.reducer?.destroy();

@@ -235,6 +235,7 @@ async function trainLocked(cfg: Config, source: string, runDir: string, hash: st
       if (epoch % cfg.eval.everyEpochs === 0 || epoch === cfg.epochs) {
         dp?.syncBuffers();   // every rank evaluates rank 0's replica: the same result, the same decisions
         const r = evaluateRun(distiller, cfg, data, device);
+        if (dp) [r.top1, r.top5, r.loss, r.ece] = dp.fromMain([r.top1, r.top5, r.loss, r.ece]);
         lastEval = r;
         const rec: Record<string, unknown> = { kind: 'eval', epoch: epoch - 1, step, ...r };
         if (ema) rec.top1Ema = ema.withAveraged(distiller.student, () => evaluateRun(distiller, cfg, data, device).top1);
