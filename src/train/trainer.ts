@@ -165,7 +165,7 @@ async function trainLocked(cfg: Config, source: string, runDir: string, hash: st
     if (st) log(`resumed ${runDir} at step ${step} (epoch ${epoch + 1}/${cfg.epochs}) from ${st.dir}`);
     // the config is the run's own (config.json); only a missing or stale hash file is rewritten
     const hashFile = path.join(runDir, 'config.hash');
-    if (main && !fs.existsSync(hashFile) || fs.readFileSync(hashFile, 'utf8').trim() !== hash) writeFileAtomic(hashFile, hash + '\n');
+    if (main && (!fs.existsSync(hashFile) || fs.readFileSync(hashFile, 'utf8').trim() !== hash)) writeFileAtomic(hashFile, hash + '\n');
   }
 
   if (dp) {
