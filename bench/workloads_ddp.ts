@@ -6,7 +6,9 @@
 // c10d::Reducer (all-reduce overlapping backward, civet's default) and again with one bucketed
 // all-reduce after backward, so the overlap's gain is measured rather than assumed. Each
 // configuration runs in fresh worker processes (this file, started with CIVET_BENCH_DDP_WORKER);
-// a step's time is the slowest rank's median.
+// a step's time is the slowest rank's median. The three configurations of a model are measured in
+// turn, twice, and each keeps its better figure, so a burst of load from other processes on a
+// shared machine hurts one configuration less than it would in a single pass.
 import { spawn } from 'node:child_process';
 import * as net from 'node:net';
 import { randn, randint, tidy, F, manualSeed, setNumThreads, noGrad, type Tensor } from '../src/tensor';
@@ -93,9 +95,12 @@ export const ddpScaling = workload('ddp-scaling', 'images/s of 1 and 2 processes
   const out: Record<string, number> = { batch_per_process: a.batch, threads_per_process: 1 };
   for (const model of ['resnet18-32', 'civt-step'] as Model[]) {
     const k = model.replace(/-/g, '_');
-    const one = await measure(model, 1, 'reducer', a);
-    const two = await measure(model, 2, 'reducer', a);
-    const twoPlain = await measure(model, 2, 'allreduce', a);
+    let one = 0, two = 0, twoPlain = 0;
+    for (let rep = 0; rep < 2; rep++) {
+      one = Math.max(one, await measure(model, 1, 'reducer', a));
+      two = Math.max(two, await measure(model, 2, 'reducer', a));
+      twoPlain = Math.max(twoPlain, await measure(model, 2, 'allreduce', a));
+    }
     out[`${k}_images_per_s_1x1`] = one;
     out[`${k}_images_per_s_2x1`] = two;
     out[`${k}_images_per_s_2x1_allreduce_after_backward`] = twoPlain;
