@@ -7,8 +7,9 @@ import { resnet18_32 } from './workloads_cnn';
 import { vitTi32 } from './workloads_vit';
 import { civtStep } from './workloads_civt';
 import { deitStepWorkload } from './workloads_deit';
+import { ddpScaling } from './workloads_ddp';
 
-export const WORKLOADS: readonly WorkloadDef[] = [opOverhead, loaderFmnist, loaderImageFolder, resnet18_32, vitTi32, civtStep, deitStepWorkload];
+export const WORKLOADS: readonly WorkloadDef[] = [opOverhead, loaderFmnist, loaderImageFolder, resnet18_32, vitTi32, civtStep, deitStepWorkload, ddpScaling];
 
 export function listWorkloads(): [string, string][] { return WORKLOADS.map((w) => [w.name, w.describe]); }
 

@@ -42,6 +42,9 @@ if (what === 'include') {
   const dirs = [inc, path.join(inc, 'torch/csrc/api/include')];
   const nccl = hasNccl() ? ncclInclude() : null;
   if (nccl && !dirs.includes(nccl)) dirs.push(nccl);
+  // c10d's reducer.hpp includes a distributed-autograd header Debian's libtorch-dev leaves out;
+  // civet's minimal stand-in (native/shim, see the comment there) is used only where it is missing
+  if (!fs.existsSync(path.join(inc, 'torch/csrc/distributed/autograd/context/context.h'))) dirs.push(path.join(__dirname, 'shim'));
   console.log(dirs.join(' '));
 } else if (what === 'defines') {
   const defs = [`_GLIBCXX_USE_CXX11_ABI=${cxx11Abi()}`];

@@ -28,5 +28,5 @@ export { readSafetensorsFile, writeSafetensorsFile, parseSafetensors, serializeS
 export { convertTorchvisionStateDict } from './interop/torchvision';
 
 // distributed: c10d process groups (gloo; NCCL in CUDA builds) from torchrun's variables
-export { ProcessGroup, envRank, hasNccl } from './distributed';
+export { ProcessGroup, Reducer, envRank, hasNccl } from './distributed';
 export type { Backend, ReduceOp, GroupOptions } from './distributed';

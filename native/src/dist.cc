@@ -1,16 +1,19 @@
 // civet's bindings to libtorch's own distributed engine (c10d): the TCP rendezvous store, the gloo
 // process group (CPU) and, in builds that have it, the NCCL one (CUDA); broadcast, all-reduce,
-// all-gather and barrier; and a bucketed gradient average run after backward. c10d::Reducer (DDP's
-// C++ core, overlapping the all-reduce with backward) is exported by libtorch_cpu, but Debian's
-// libtorch-dev 1.13 lacks a header reducer.hpp includes (torch/csrc/distributed/autograd/
-// context/context.h), so binding it is left for a build with the full headers. Every collective waits with the group's timeout and a
-// failure (peer gone, timeout) becomes a JS exception through CIVET_FN, never a crash.
+// all-gather and barrier; c10d::Reducer, the C++ core of PyTorch's DistributedDataParallel
+// (gradient buckets filled by autograd hooks, each bucket all-reduced as soon as it is full, so
+// communication overlaps the rest of backward); and, for comparison, a plain bucketed gradient
+// average run after backward. reducer.hpp includes a distributed-autograd header Debian's
+// libtorch-dev lacks: native/shim has civet's minimal stand-in (see there). Every collective waits
+// with the group's timeout and a failure (peer gone, timeout) becomes a JS exception through
+// CIVET_FN, never a crash.
 #include "common.h"
 
 #define USE_C10D_GLOO 1
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/reducer.hpp>
 #ifdef CIVET_NCCL
 #define USE_C10D_NCCL 1
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
@@ -252,12 +255,103 @@ CIVET_FN(distAverageGrads) {
   return num(env, (double)buckets.size());
 }
 
+
+// ---- c10d::Reducer (DDP) ------------------------------------------------------------------------
+// Wired as torch/nn/parallel/distributed.py (v1.13) wires it: buckets from
+// compute_bucket_assignment_by_size with a small first bucket (kDefaultFirstBucketBytes, so the
+// first all-reduce starts early in backward) and bucketBytes after, passed to the Reducer in
+// reverse (gradients arrive roughly in reverse parameter order); prepare_for_forward +
+// rebuild_buckets before each synchronised forward, prepare_for_backward(outputs) before its
+// backward. The Reducer's hooks sit on the parameters' grad accumulators, i.e. in libtorch's
+// autograd engine, which civet's backward() runs: after backward returns, every parameter's grad
+// holds the average over ranks. A backward without prepare_for_backward is not synchronised
+// (DDP's no_sync, used for the first micro-batches of gradient accumulation).
+// A raw pointer on purpose: ~Reducer is noexcept(false) (it checks that its hooks come off), and an
+// exception out of unique_ptr's noexcept destructor would terminate the process.
+struct ReducerHolder {
+  c10d::Reducer* reducer = nullptr;
+  size_t buckets = 0;
+  void destroy() {
+    c10d::Reducer* r = reducer;
+    reducer = nullptr;
+    try { delete r; } catch (...) {}
+  }
+  ~ReducerHolder() { destroy(); }
+};
+
+// distReducer(group, params, bucketBytes, findUnused): the Reducer over these parameters (leaf
+// tensors that require grad, the same list in the same order on every rank).
+CIVET_FN(distReducer) {
+  auto& g = groupArg(env, argv[0]);
+  auto ps = tensorListArg(env, argv[1]);
+  int64_t cap = intArg(env, argv[2], "bucketBytes");
+  bool findUnused = boolArg(env, argv[3]);
+  if (ps.empty()) throw JsError{"reducer: no parameters"};
+  if (cap <= 0) throw JsError{"reducer: bucketBytes must be positive"};
+  for (size_t i = 0; i < ps.size(); i++) {
+    if (!ps[i].requires_grad() || !ps[i].is_leaf()) throw JsError{"reducer: parameter " + std::to_string(i) + " is not a leaf tensor that requires grad"};
+  }
+  std::vector<bool> sparse(ps.size(), false);
+  std::vector<size_t> limits{(size_t)std::min<int64_t>(c10d::kDefaultFirstBucketBytes, cap), (size_t)cap};
+  auto assigned = c10d::compute_bucket_assignment_by_size(ps, limits, sparse);
+  auto indices = std::get<0>(assigned);
+  auto sizes = std::get<1>(assigned);
+  std::reverse(indices.begin(), indices.end());
+  std::reverse(sizes.begin(), sizes.end());
+  size_t n = indices.size();
+  auto r = new c10d::Reducer(ps, indices, sizes, g.pg, sparse, cap, findUnused,
+                                           /*gradient_as_bucket_view=*/false, std::unordered_map<size_t, std::string>{},
+                                           /*first_bucket_bytes_cap=*/(int64_t)c10d::kDefaultFirstBucketBytes);
+  auto h = new ReducerHolder;
+  h->reducer = r;
+  h->buckets = n;
+  return external(env, h);
+}
+
+ReducerHolder& reducerArg(napi_env env, napi_value v) {
+  auto& r = holderArg<ReducerHolder>(env, v, "reducer");
+  if (!r.reducer) throw JsError{"reducer used after destroy()"};
+  return r;
+}
+
+// Before a forward whose backward will be synchronised.
+CIVET_FN(distReducerPrepareForward) {
+  auto& r = reducerArg(env, argv[0]);
+  r.reducer->prepare_for_forward();
+  // after the first synchronised backward the buckets are rebuilt once in the order gradients
+  // arrived (a broadcast from rank 0, so every rank must call this at the same point)
+  bool rebuilt = r.reducer->rebuild_buckets();
+  return boolean(env, rebuilt);
+}
+
+// distReducerPrepareBackward(reducer, outputs): arms the hooks for the next backward.
+CIVET_FN(distReducerPrepareBackward) {
+  auto& r = reducerArg(env, argv[0]);
+  r.reducer->prepare_for_backward(tensorListArg(env, argv[1]));
+  return undef(env);
+}
+
+CIVET_FN(distReducerBuckets) {
+  auto& r = reducerArg(env, argv[0]);
+  return num(env, (double)r.buckets);
+}
+
+// Removes the hooks now (the Reducer's destructor does; it may throw after a failed backward).
+CIVET_FN(distReducerDestroy) {
+  auto& r = holderArg<ReducerHolder>(env, argv[0], "reducer");
+  r.destroy();
+  return undef(env);
+}
+
 void initDist(napi_env env, napi_value exports) {
   static const Export list[] = {
       {"distStore", distStore}, {"distStoreSet", distStoreSet}, {"distStoreGet", distStoreGet},
       {"distGroup", distGroup}, {"distHasNccl", distHasNccl}, {"distDestroy", distDestroy},
       {"distBroadcast", distBroadcast}, {"distAllReduce", distAllReduce}, {"distAllGather", distAllGather},
       {"distBarrier", distBarrier}, {"distAverageGrads", distAverageGrads},
+      {"distReducer", distReducer}, {"distReducerPrepareForward", distReducerPrepareForward},
+      {"distReducerPrepareBackward", distReducerPrepareBackward}, {"distReducerBuckets", distReducerBuckets},
+      {"distReducerDestroy", distReducerDestroy},
   };
   registerAll(env, exports, list, sizeof(list) / sizeof(list[0]));
 }

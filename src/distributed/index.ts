@@ -19,6 +19,11 @@ interface DistAddon {
   distAllGather(g: Ext, t: unknown): unknown[];
   distBarrier(g: Ext): void;
   distAverageGrads(g: Ext, params: unknown[], bucketBytes: number): number;
+  distReducer(g: Ext, params: unknown[], bucketBytes: number, findUnused: boolean): Ext;
+  distReducerPrepareForward(r: Ext): boolean;
+  distReducerPrepareBackward(r: Ext, outputs: unknown[]): void;
+  distReducerBuckets(r: Ext): number;
+  distReducerDestroy(r: Ext): void;
 }
 // the distributed exports live beside the tensor ones in the one addon; typed here so the tensor
 // room's interface stays as it is
@@ -67,9 +72,10 @@ export class ProcessGroup {
   }
   /** Runs a collective; libtorch's bare failure ('Operation timed out!', 'Connection closed by
    *  peer') is rethrown naming the operation, this rank and the likely cause. */
-  private op<T>(what: string, f: () => T): T {
+  private op<T>(what: string, f: () => T, peerHint = true): T {
     try { return f(); } catch (e: any) {
-      throw new Error(`distributed: ${what} on rank ${this.rank} of ${this.worldSize} failed (a peer died, stalled or left; timeout ${this.timeoutMs} ms): ${String(e?.message ?? e).split('\n')[0]}`);
+      const hint = peerHint ? ` (a peer died, stalled or left; timeout ${this.timeoutMs} ms)` : '';
+      throw new Error(`distributed: ${what} on rank ${this.rank} of ${this.worldSize} failed${hint}: ${String(e?.message ?? e).split('\n')[0]}`);
     }
   }
   broadcast(ts: Tensor[], root = 0): void { this.op('broadcast', () => addon.distBroadcast(this.group, ts.map(h), root)); }
@@ -85,10 +91,42 @@ export class ProcessGroup {
   }
   /** Averages the parameters' gradients across ranks after backward, in buckets of bucketBytes. */
   averageGradients(params: Tensor[], bucketBytes = 25 << 20): number { return this.op('averageGradients', () => addon.distAverageGrads(this.group, params.map(h), bucketBytes)); }
+  /** c10d::Reducer (DDP's core) over these parameters: gradients averaged in buckets during backward. */
+  reducer(params: Tensor[], o: { bucketBytes?: number; findUnused?: boolean } = {}): Reducer {
+    return this.op('reducer', () => new Reducer(this, addon.distReducer(this.group, params.map(h), o.bucketBytes ?? 25 << 20, o.findUnused ?? false)));
+  }
+  /** @internal runs f, rethrowing a failure as a collective's failure on this rank */
+  wrap<T>(what: string, f: () => T, peerHint = true): T { return this.op(what, f, peerHint); }
   /** Store key/value (rendezvous-level messages). */
   set(key: string, value: string): void { addon.distStoreSet(this.store, key, value); }
   get(key: string): string { return addon.distStoreGet(this.store, key); }
   destroy(): void { if (this.g) addon.distDestroy(this.g); this.g = null; }
+}
+
+/**
+ * libtorch's c10d::Reducer, wired as torch.nn.parallel.DistributedDataParallel wires it
+ * (native/src/dist.cc): its hooks on the parameters' gradient accumulators copy each gradient into
+ * a bucket as autograd produces it and start the bucket's all-reduce as soon as the bucket is full,
+ * so communication overlaps the rest of backward; when backward returns, every gradient is the
+ * average over ranks. Per synchronised step: prepareForward() before the forward, then
+ * prepareForBackward(loss) before loss.backward(). A backward without prepareForBackward is local
+ * (DDP's no_sync: the first micro-batches of gradient accumulation). Every parameter must get a
+ * gradient in each synchronised backward unless findUnused is set (as in DDP).
+ */
+export class Reducer {
+  private r: Ext | null;
+  constructor(private readonly group: ProcessGroup, r: Ext) { this.r = r; }
+  private get handle(): Ext { if (!this.r) throw new Error('distributed: reducer used after destroy()'); return this.r; }
+  get buckets(): number { return addon.distReducerBuckets(this.handle); }
+  /** true when this call rebuilt the buckets (once, after the first synchronised backward) */
+  prepareForward(): boolean { return this.group.wrap('reducer.prepareForward', () => addon.distReducerPrepareForward(this.handle)); }
+  prepareForBackward(outputs: Tensor[]): void { this.group.wrap('reducer.prepareForBackward', () => addon.distReducerPrepareBackward(this.handle, outputs.map(h)), false); }
+  /** backward with the reducer armed: a failed bucket all-reduce (peer gone, timeout) surfaces here */
+  backward(loss: Tensor): void {
+    this.prepareForBackward([loss]);
+    this.group.wrap('reducer backward (bucket all-reduce)', () => loss.backward());
+  }
+  destroy(): void { if (this.r) addon.distReducerDestroy(this.r); this.r = null; }
 }
 
 export function hasNccl(): boolean { return addon.distHasNccl(); }

@@ -32,7 +32,9 @@ export async function loadRunData(c: Config, baseDir = '.'): Promise<RunData> {
   return { train: trainSet, test: testSet, norm, numClasses: train.numClasses, classNames: train.classNames };
 }
 
-export function trainLoader(c: Config, data: RunData, o: { classPairs?: boolean } = {}): DataLoader {
+/** `dist`: this rank's share of each global batch (train/ddp.ts): batchSize / worldSize samples
+ *  from a DistributedSampler over the same permutation the single-process sampler draws. */
+export function trainLoader(c: Config, data: RunData, o: { classPairs?: boolean; dist?: { rank: number; worldSize: number; batchSize: number } } = {}): DataLoader {
   const d = c.data, a = d.augment;
   const t: TransformSpec[] = [];
   if (data.train.height !== d.imgSize || data.train.width !== d.imgSize) t.push({ name: 'resize', size: d.imgSize } as TransformSpec);
@@ -40,7 +42,8 @@ export function trainLoader(c: Config, data: RunData, o: { classPairs?: boolean 
   if (a.flip) t.push({ name: 'horizontalFlip', p: 0.5 } as TransformSpec);
   if (a.randAugment) t.push({ name: 'randAugment', config: a.randAugment } as TransformSpec);
   return new DataLoader(data.train, {
-    batchSize: c.batchSize, sampler: 'random', dropLast: true, transforms: t, norm: data.norm,
+    batchSize: o.dist ? o.dist.batchSize : c.batchSize,
+    sampler: o.dist ? { kind: 'distributed', rank: o.dist.rank, worldSize: o.dist.worldSize, shuffle: true, dropLast: true } : 'random', dropLast: true, transforms: t, norm: data.norm,
     outChannels: d.channels !== data.train.channels ? d.channels : undefined,
     randomErasing: a.randomErasing > 0 ? { probability: a.randomErasing } : undefined,
     mixup: a.mixup ? { ...a.mixup, numClasses: data.numClasses } : undefined,

@@ -9,6 +9,7 @@ import type { Classifier } from '../models/registry';
 import { SGD, AdamW, clipGradNorm, nonFiniteGrads, ModelEma } from '../optim';
 import type { Optimizer } from '../optim/optimizer';
 import { EvalAccumulator } from './metrics';
+import type { StepSync } from './ddp';
 
 export class NonFiniteError extends Error {
   constructor(msg: string) { super(msg); this.name = 'NonFiniteError'; }
@@ -32,6 +33,9 @@ export interface StepperOptions {
   /** test hook: multiply the first loss term by NaN at this step */
   injectNanAtStep?: number;
   log?: (line: string) => void;
+  /** data-parallel runs (train/ddp.ts): the backward that averages gradients over ranks, and the
+   *  loss terms averaged over ranks (so every rank logs and skips alike) */
+  sync?: StepSync | null;
 }
 
 /** What one micro-batch did: still accumulating, skipped (non-finite), or completed an optimizer step. */
@@ -67,6 +71,8 @@ export class Stepper {
    *  The batch's tensors stay the caller's. */
   step(b: DistillBatch, ctx: StepContext): StepResult {
     const o = this.o;
+    const stepping = this.micro + 1 >= o.accumulate;
+    o.sync?.beforeForward(stepping);
     // Forward and loss in their own scope: once it closes, the only references to the
     // activations are autograd's, so backward frees each as soon as it is used.
     const r = tidy(() => {
@@ -88,10 +94,9 @@ export class Stepper {
     });
     // backward runs even when a term is non-finite (found out only at the read-back below): the
     // step is then skipped and its gradients cleared, as before, at the cost of one wasted backward
-    r.total.backward();
+    if (o.sync) o.sync.backward(r.total, stepping); else r.total.backward();
     r.total.dispose();
     this.micro++;
-    const stepping = this.micro >= o.accumulate;
     const read = tidy(() => noGrad(() => {
       if (!stepping) return Array.from(r.vals.toFloat64Array());
       const grads = this.named.map(([, p]) => p.grad).filter((g): g is Tensor => g !== null);
@@ -99,6 +104,7 @@ export class Stepper {
       return Array.from(cat([r.vals, ok]).toFloat64Array());
     }));
     r.vals.dispose();
+    if (o.sync) read.splice(0, r.names.length, ...o.sync.reduce(read.slice(0, r.names.length)));
     const vals: Record<string, number> = {};
     r.names.forEach((k, i) => { vals[k] = read[i]; });
     const bad = Object.entries(vals).find(([, v]) => !Number.isFinite(v));

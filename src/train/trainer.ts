@@ -21,6 +21,7 @@ import { MetricsLog } from './metrics';
 import { EventWriter } from './tensorboard';
 import { Progress } from './progress';
 import { writeFileAtomic } from '../util/atomic';
+import { DataParallel } from './ddp';
 import '../models';
 import '../distill';
 
@@ -42,6 +43,8 @@ export interface TrainOptions {
   restart?: boolean;
   /** with resume: break a stale run lock (its process is gone, or it was taken on another host) */
   breakLock?: boolean;
+  /** told the run directory once it is claimed or locked (the launcher resumes it after a failure) */
+  onRunDir?: (dir: string) => void;
 }
 
 export interface TrainSummary {
@@ -60,9 +63,9 @@ export async function train(config: string | object | null, opts: TrainOptions =
   // ---- configuration and run directory -------------------------------------------------------
   // Nothing of a run (config.json, config.hash, records, checkpoints) changes before every check
   // has passed; a resumed run is locked before anything in it is read for writing.
-  let cfg: Config, source: string, runDir: string, release: () => void;
+  let cfg: Config, source: string;
   if (opts.resume) {
-    runDir = path.resolve(opts.resume);
+    const runDir = path.resolve(opts.resume);
     ({ config: cfg, source } = loadResumedConfig(runDir, opts.set ?? []));
     if (isFinished(runDir)) {
       // a finished run is left as it is: its summary and report stay those it finished with
@@ -72,7 +75,6 @@ export async function train(config: string | object | null, opts: TrainOptions =
   } else {
     if (config === null) throw new ConfigError('train: give a config (file or object) or resume a run');
     ({ config: cfg, source } = loadConfig(config, opts.set ?? []));
-    runDir = '';
   }
   const device = cfg.run.device;
   if (device !== 'cpu' && !cudaAvailable()) throw new ConfigError(`${source}: run.device: '${device}' asked for, but this civet build has no CUDA device (build with LIBTORCH pointing at a CUDA libtorch)`);
@@ -80,6 +82,29 @@ export async function train(config: string | object | null, opts: TrainOptions =
     throw new ConfigError(`${source}: precision: bf16 needs a CUDA device or a CPU with AVX-512 BF16/AMX; this ${device} has neither (use fp32)`);
   }
   const amp = { enabled: cfg.precision === 'bf16', device: (device === 'cpu' ? 'cpu' : 'cuda') as 'cpu' | 'cuda', dtype: 'bfloat16' as const };
+  // ---- data parallel (train/ddp.ts): a worker of a distributed launch joins its group here --------
+  const dp = DataParallel.fromEnv(device);
+  try {
+    if (dp && !dp.isMain) {
+      // ranks other than 0 write nothing: rank 0 claims (or locks) the run directory, writes its
+      // config.json and tells the others where it is; they train from that same config
+      let run;
+      try { run = dp.shareRun(null); } catch (e: any) { throw new RunDirError(e.message); }
+      const own = loadRunConfig(run.dir).config;
+      const follow = { ...opts, resume: run.resume ? run.dir : undefined, restart: run.restart };
+      return await trainLocked(own, path.join(run.dir, 'config.json'), run.dir, configHash(own), amp, follow, log, dp);
+    }
+    return await trainMain(cfg, source, config, amp, opts, log, dp);
+  } catch (e: any) {
+    dp?.shareFailure(String(e?.message ?? e));
+    throw e;
+  } finally {
+    dp?.destroy();
+  }
+}
+
+async function trainMain(cfg: Config, source: string, config: string | object | null, amp: { enabled: boolean; device: 'cpu' | 'cuda'; dtype: 'bfloat16' }, opts: TrainOptions, log: (l: string) => void, dp: DataParallel | null): Promise<TrainSummary> {
+  let runDir: string, release: () => void;
   // Paths in a config are relative to its file; the run's config.json stores them absolute, so
   // --resume and `civet eval` work from any directory.
   const baseDir = opts.baseDir ? path.resolve(opts.baseDir) : typeof config === 'string' ? path.dirname(path.resolve(config)) : null;
@@ -87,10 +112,13 @@ export async function train(config: string | object | null, opts: TrainOptions =
     if (baseDir === null && hasRelativePaths(cfg)) throw new ConfigError(`${source}: a config object with relative paths needs TrainOptions.baseDir to resolve them against`);
     const base = path.resolve(opts.out ?? cfg.run.out, cfg.run.name);
     cfg = absolutePaths(cfg, baseDir ?? path.parse(base).root);
+    // batchSize is the global batch: it must split evenly over the ranks
+    if (dp && cfg.batchSize % dp.worldSize !== 0) throw new ConfigError(`${source}: batchSize: ${cfg.batchSize} is the global batch and must divide by the ${dp.worldSize} ranks`);
     preflight(cfg, source, opts.set ?? []);   // models, method, teachers, data: every mistake before the run folder exists
     // never overwrite a run: a name already taken gets the next free suffix (-2, -3, …)
     ({ runDir, release } = claimNewRunDir(base, { log }));
   } else {
+    runDir = path.resolve(opts.resume!);
     release = lockRun(runDir, { breakLock: opts.breakLock, log });
   }
   const hash = configHash(cfg);
@@ -109,14 +137,18 @@ export async function train(config: string | object | null, opts: TrainOptions =
       writeFileAtomic(path.join(runDir, 'config.hash'), hash + '\n');
     }
     if (!opts.resume || teachersChanged.length || recordedTeacherFiles(runDir) === null) recordTeacherFiles(runDir, teachersNow);
-    return await trainLocked(cfg, source, runDir, hash, amp, opts, log);
+    if (dp) { dp.shareRun({ dir: runDir, resume: Boolean(opts.resume), restart: Boolean(opts.restart) }); dp.markShared(); }
+    opts.onRunDir?.(runDir);
+    return await trainLocked(cfg, source, runDir, hash, amp, opts, log, dp);
   } finally {
     release();
   }
 }
 
-async function trainLocked(cfg: Config, source: string, runDir: string, hash: string, amp: { enabled: boolean; device: 'cpu' | 'cuda'; dtype: 'bfloat16' }, opts: TrainOptions, log: (l: string) => void): Promise<TrainSummary> {
+async function trainLocked(cfg: Config, source: string, runDir: string, hash: string, amp: { enabled: boolean; device: 'cpu' | 'cuda'; dtype: 'bfloat16' }, opts: TrainOptions, log: (l: string) => void, dp: DataParallel | null = null): Promise<TrainSummary> {
   const device = cfg.run.device;
+  const main = !dp || dp.isMain;   // only rank 0 writes (checkpoints, records, summary)
+  if (!main) opts = { ...opts, quiet: true };
   // ---- determinism, data, models ---------------------------------------------------------------
   if (cfg.run.deterministic) setNumThreads(1);   // fixed reduction order: bit-exact across runs and resumes on CPU
   else if (cfg.run.threads) setNumThreads(cfg.run.threads);
@@ -126,7 +158,10 @@ async function trainLocked(cfg: Config, source: string, runDir: string, hash: st
   if (!opts.quiet) log(`loading data: ${d.dataset}${d.root ? ` from ${d.root}` : ''}${d.subsetPerClass ? ` (${d.subsetPerClass} training images per class)` : ''} …`);
   const { data, teachers, distiller } = await buildRun(cfg, runDir);   // every path is absolute by now
   if (!opts.quiet) log(`loaded ${d.dataset}: train ${data.train.length}, test ${data.test.length} images, ${data.numClasses} classes; student${teachers.length ? ` and ${teachers.length} teacher${teachers.length > 1 ? 's' : ''}` : ''} ready in ${((Date.now() - tLoad) / 1000).toFixed(1)} s`);
-  const loader = trainLoader(cfg, data, { classPairs: methodEntry(cfg.method.name).batches === 'classPairs' });
+  const loader = trainLoader(cfg, data, {
+    classPairs: methodEntry(cfg.method.name).batches === 'classPairs',
+    dist: dp ? { rank: dp.rank, worldSize: dp.worldSize, batchSize: dp.localBatch(cfg.batchSize) } : undefined,
+  });
   const stepsPerEpoch = Math.floor(loader.length / cfg.accumulate);
   if (stepsPerEpoch < 1) throw new ConfigError(`${source}: batchSize ${cfg.batchSize} × accumulate ${cfg.accumulate} is larger than the training set (${data.train.length} images)`);
   const { optimizer, schedule } = buildOptimization(cfg, distiller, stepsPerEpoch);
@@ -135,6 +170,7 @@ async function trainLocked(cfg: Config, source: string, runDir: string, hash: st
     accumulate: cfg.accumulate, onNonFinite: cfg.numerics.onNonFinite, device, log, clipGrad: cfg.clipGrad ?? 0,
     amp, ema, injectNanAtStep: cfg.numerics.injectNanAtStep ?? undefined,
     lr: (op, ctx) => schedule.applyTo(op, { epoch: ctx.epoch, iteration: ctx.step }),
+    sync: dp?.sync,
   });
   // The phases, one after the other through the same loop below: a method's init phase (FSP,
   // RepDistiller pretrain.py) with its own optimizer at a constant learning rate and its own
@@ -143,6 +179,9 @@ async function trainLocked(cfg: Config, source: string, runDir: string, hash: st
   // (records and checkpoints), `epoch` the epochs within the current phase.
   const init = distiller.initPhase();
   const initOptimizer = init ? initPhaseOptimizer(init) : null;
+  // the init phase trains a part of the student (FSP: its feature modules), which c10d's Reducer
+  // (find_unused_parameters off) would wait on forever; refused rather than run unsynchronised
+  if (init && dp) throw new ConfigError(`${source}: method.name: ${cfg.method.name}'s init phase (${init.name}) does not run data parallel yet; train it with one process`);
   const phases: Phase[] = [
     ...(init ? [{
       name: init.name, epochs: init.epochs, optimizer: initOptimizer!, evaluates: false,
@@ -157,23 +196,32 @@ async function trainLocked(cfg: Config, source: string, runDir: string, hash: st
   // ---- resume ------------------------------------------------------------------------------
   let step = 0, epoch = 0, phase = 0, bestTop1 = -1, skipped = 0, wallBefore = 0;
   if (opts.resume) {
-    const st = resumeRun({ runDir, hash, distiller, optimizers, ema, loader }, { restart: opts.restart, log });
+    const st = resumeRun({ runDir, hash, distiller, optimizers, ema, loader }, { restart: opts.restart, log, writes: main });
     if (st) ({ step, epoch, bestTop1, skippedSteps: skipped, wallTimeSec: wallBefore } = st);
     if (st) phase = phases.findIndex((ph) => ph.name === st.phase);
     if (st) log(`resumed ${runDir} at step ${step} (${phases.length > 1 ? `${st.phase}, ` : ''}epoch ${epoch + 1}/${phases[phase].epochs}) from ${st.dir}`);
     // the config is the run's own (config.json); only a missing or stale hash file is rewritten
     const hashFile = path.join(runDir, 'config.hash');
-    if (!fs.existsSync(hashFile) || fs.readFileSync(hashFile, 'utf8').trim() !== hash) writeFileAtomic(hashFile, hash + '\n');
+    if (main && (!fs.existsSync(hashFile) || fs.readFileSync(hashFile, 'utf8').trim() !== hash)) writeFileAtomic(hashFile, hash + '\n');
   }
 
-  const metrics = new MetricsLog(runDir);
-  const tb = new EventWriter(runDir);
+  if (dp) {
+    // every rank must resume at the same step (they read the same checkpoint); then rank 0's
+    // weights and buffers go to all, and the gradient synchroniser hooks onto the parameters
+    const [sum] = dp.group.sumNumbers([step]);
+    if (sum !== step * dp.worldSize) throw new Error(`distributed: the ranks resumed at different steps (rank ${dp.rank} at ${step}, mean ${sum / dp.worldSize})`);
+    dp.attach(distiller);
+    if (main) log(`data parallel: ${dp.worldSize} ranks (${dp.group.backend}), ${dp.localBatch(cfg.batchSize)} images per rank per micro-batch, gradients by ${dp.gradSync}`);
+  }
+  const metrics = main ? new MetricsLog(runDir) : null;
+  const tb = main ? new EventWriter(runDir) : null;
   let lastEval: EvalResult | null = null;
   let progress = opts.quiet ? null : new Progress({ totalEpochs: phases[phase].epochs, stepsPerEpoch });
   const t0 = Date.now();
   let imgSeen = 0, lastLoss = NaN;
 
   const checkpoint = (name: 'last' | 'best') => {
+    if (dp) { dp.syncBuffers(); dp.barrier(); if (!main) return; }   // written once every rank finished the step
     if (!paramsFinite(distiller)) throw new NonFiniteError(`refusing to write a checkpoint at step ${step}: the weights contain NaN or Inf`);
     const extra = new Map<string, Tensor>();
     const fo = flattenOptimizerState(phases[phase].optimizer.stateDict());
@@ -214,17 +262,18 @@ async function trainLocked(cfg: Config, source: string, runDir: string, hash: st
         const ctx = { step: step - phaseStep0, epoch, totalEpochs: ph.epochs, stepsPerEpoch };
         let r: StepResult;
         try { r = ph.stepper.step(b, ctx); } finally { b.x.dispose(); b.y.dispose(); b.soft?.dispose(); }
-        imgSeen += b.indices.length; imgEpoch += b.indices.length;
+        const imgs = b.indices.length * (dp ? dp.worldSize : 1);   // images of the global batch
+        imgSeen += imgs; imgEpoch += imgs;
         if (r.kind === 'accumulating') continue;
         step++; inEpoch++;
         if (r.kind === 'skipped') { skipped++; continue; }
         const termValues = { vals: r.terms }, lr = r.lr, loss = r.loss;
         lastLoss = loss;
-        progress?.update({ epoch, step: inEpoch, loss, images: b.indices.length * cfg.accumulate });
+        progress?.update({ epoch, step: inEpoch, loss, images: imgs * cfg.accumulate });
         if (step % cfg.log.everySteps === 0) {
           const ips = imgEpoch / Math.max(1e-3, (Date.now() - tEpoch) / 1000);
-          metrics.append({ kind: 'train', step, epoch, loss, terms: termValues.vals, lr, imgPerSec: ips, ...(ph.evaluates ? {} : { phase: ph.name }) });
-          tb.addScalars({ 'train/loss': loss, 'train/lr': lr, ...Object.fromEntries(Object.entries(termValues.vals).map(([k, v]) => [`train/${k}`, v])) }, step);
+          metrics?.append({ kind: 'train', step, epoch, loss, terms: termValues.vals, lr, imgPerSec: ips, ...(ph.evaluates ? {} : { phase: ph.name }) });
+          tb?.addScalars({ 'train/loss': loss, 'train/lr': lr, ...Object.fromEntries(Object.entries(termValues.vals).map(([k, v]) => [`train/${k}`, v])) }, step);
         }
         if (cfg.checkpoint.everySteps && step % cfg.checkpoint.everySteps === 0 && inEpoch < stepsPerEpoch) checkpoint('last');
         if (inEpoch >= stepsPerEpoch) break;  // dropped remainder of an accumulation window
@@ -234,12 +283,14 @@ async function trainLocked(cfg: Config, source: string, runDir: string, hash: st
       epoch++;
       if (!ph.evaluates) progress?.log(`${ph.name}: epoch ${epoch}/${ph.epochs}, loss ${lastLoss.toFixed(4)}`);
       else if (epoch % cfg.eval.everyEpochs === 0 || epoch === cfg.epochs) {
+        dp?.syncBuffers();   // every rank evaluates rank 0's replica: the same result, the same decisions
         const r = evaluateRun(distiller, cfg, data, device);
+        if (dp) [r.top1, r.top5, r.loss, r.ece] = dp.fromMain([r.top1, r.top5, r.loss, r.ece]);
         lastEval = r;
         const rec: Record<string, unknown> = { kind: 'eval', epoch: epoch - 1, step, ...r };
         if (ema) rec.top1Ema = ema.withAveraged(distiller.student, () => evaluateRun(distiller, cfg, data, device).top1);
-        metrics.append(rec as any);
-        tb.addScalars({ 'eval/top1': r.top1, 'eval/top5': r.top5, 'eval/loss': r.loss, 'eval/ece': r.ece }, step);
+        metrics?.append(rec as any);
+        tb?.addScalars({ 'eval/top1': r.top1, 'eval/top5': r.top5, 'eval/loss': r.loss, 'eval/ece': r.ece }, step);
         progress?.log(`epoch ${epoch}/${cfg.epochs}: top-1 ${(100 * r.top1).toFixed(2)}%, top-5 ${(100 * r.top5).toFixed(2)}%, loss ${r.loss.toFixed(4)}, ECE ${r.ece.toFixed(4)}`);
         if (r.top1 > bestTop1) { bestTop1 = r.top1; checkpoint('best'); }
       }
@@ -247,8 +298,8 @@ async function trainLocked(cfg: Config, source: string, runDir: string, hash: st
     }
   } finally {
     progress?.finish();
-    metrics.close();
-    tb.close();
+    metrics?.close();
+    tb?.close();
     await loader.close();
   }
 
@@ -264,7 +315,7 @@ async function trainLocked(cfg: Config, source: string, runDir: string, hash: st
     imgPerSec: imgSeen / Math.max(1e-3, (Date.now() - t0) / 1000), report: path.join(runDir, 'report.html'),
     readout: methodReadout(cfg.method.name, cfg.method.options),
   };
-  writeFileAtomic(path.join(runDir, 'summary.json'), JSON.stringify(summary, null, 2));
+  if (main) writeFileAtomic(path.join(runDir, 'summary.json'), JSON.stringify(summary, null, 2));
   void lastLoss;
   distiller.dispose();
   for (const t of teachers) if ('dispose' in t && typeof (t as any).dispose === 'function') (t as any).dispose();
@@ -312,9 +363,11 @@ interface Resumed { dir: string; step: number; epoch: number; phase: string; bes
  * no checkpoint at all the run starts from the beginning; with checkpoints that are all unusable
  * it is refused with the reasons, unless `restart`.
  */
-function resumeRun(t: ResumeTarget, o: { restart?: boolean; log: (l: string) => void }): Resumed | null {
+function resumeRun(t: ResumeTarget, o: { restart?: boolean; log: (l: string) => void; writes?: boolean }): Resumed | null {
+  // a data-parallel rank other than 0 reads the checkpoint but leaves the records to rank 0
+  const writes = o.writes ?? true;
   if (!['last', 'prev'].some((n) => fs.existsSync(path.join(t.runDir, 'checkpoints', n)))) {
-    const removed = clearRecords(t.runDir);
+    const removed = writes ? clearRecords(t.runDir) : [];
     o.log(`${t.runDir}: no checkpoint written yet; starting from the beginning${removed.length ? ` (removed ${removed.join(', ')})` : ''}`);
     return null;
   }
@@ -326,7 +379,7 @@ function resumeRun(t: ResumeTarget, o: { restart?: boolean; log: (l: string) => 
     if (chosen) {
       const st = chosen.data.state;
       disposeCheckpoint(chosen.data);
-      truncateRecords(t.runDir, st.step, o.log);
+      if (writes) truncateRecords(t.runDir, st.step, o.log);
       return { dir: chosen.dir, step: st.step, epoch: st.epoch, phase: st.phase ?? MAIN_PHASE, bestTop1: st.bestTop1, skippedSteps: st.skippedSteps, wallTimeSec: st.wallTimeSec };
     }
     if (!initial) {
@@ -334,7 +387,7 @@ function resumeRun(t: ResumeTarget, o: { restart?: boolean; log: (l: string) => 
         'pass --restart to train the run again from the beginning (its checkpoints and records are discarded)');
     }
     restoreSnapshot(t, initial);
-    const removed = clearRecords(t.runDir);
+    const removed = writes ? clearRecords(t.runDir) : [];
     o.log(`--restart: no usable checkpoint in ${t.runDir}; training it again from the beginning (removed ${removed.join(', ')})`);
     return null;
   } finally {
@@ -359,7 +412,7 @@ function applyCheckpoint(t: ResumeTarget, c: { dir: string; data: CheckpointData
     const r = fromTypedArray(Uint8Array.from(st.rng));
     try { setRngState(r); } finally { r.dispose(); }
   });
-  part(stateFile, 'loader', () => t.loader.restore(st.loader as any));
+  part(stateFile, 'loader', () => t.loader.restore(forThisRank(st.loader, t.loader) as any));
   part(modelFile, 'weights', () => t.distiller.loadStateDict(c.data.weights, { source: modelFile }));
   const opt = new Map<string, Tensor>(), emaSd = new Map<string, Tensor>();
   for (const [k, v] of c.data.extra) (k.startsWith('ema.') ? emaSd.set(k.slice(4), v) : opt.set(k.slice(4), v));
@@ -371,6 +424,16 @@ function applyCheckpoint(t: ResumeTarget, c: { dir: string; data: CheckpointData
     t.optimizers[st.phase ?? MAIN_PHASE].loadStateDict(unflattenOptimizerState(opt, st.optimizer as any));
   });
   if (t.ema) part(extraFile, 'EMA state', () => { if (!st.ema) throw new Error('state.json has none'); t.ema!.loadStateDict(emaSd, st.ema); });
+}
+
+/** A data-parallel checkpoint holds rank 0's loader state; the ranks move in lockstep (equal
+ *  shares, equal batches), so every rank resumes at the same position of its own share. A state of
+ *  another world size is left as it is, and refused by the sampler. */
+function forThisRank(saved: unknown, loader: DataLoader): unknown {
+  const s = saved as { sampler?: { rank?: number; worldSize?: number } } | null;
+  const mine = loader.state().sampler;
+  if (!s?.sampler || mine.worldSize <= 1 || s.sampler.worldSize !== mine.worldSize) return saved;
+  return { ...s, sampler: { ...s.sampler, rank: mine.rank } };
 }
 
 interface Snapshot { weights: Map<string, Tensor>; opt: Record<string, ReturnType<Optimizer<any>['stateDict']>>; ema: { sd: Map<string, Tensor>; meta: { updates: number; decay: number } } | null; rng: Tensor; loader: unknown }

@@ -2,6 +2,8 @@
 // memory 'bank': two [N_data, dim] memories indexed by dataset index (batch.indices required),
 // negatives drawn from other classes when the labels are known ('exact'), else uniformly.
 // memory 'queue': a FIFO of the last nceK embeddings of each side (no indices needed).
+// Data-parallel runs (train/ddp.ts): the memories are per rank, not gathered: each rank updates
+// the rows (or enqueues the embeddings) of its own samples and draws negatives from its own copy.
 import { Distiller, DistillBatch, TrainOutput, Teacher, teacherLogits } from '../../distiller';
 import { registerMethod } from '../../registry';
 import { positive, nonNegative, probability, count, nonNegativeInt, oneOf, options } from '../../options';

@@ -1,6 +1,8 @@
 // KDCL online collaborative distillation (Guo et al. CVPR 2020, [PAPER]). The distiller
 // owns the student plus `peers` (extra students built from the model registry); every student sees
 // its own random flip of the batch; the ensemble teacher (naive / linear / minLogit) is detached.
+// Data-parallel runs (train/ddp.ts): the peers' gradients are averaged like the student's; the
+// ensemble is formed per rank, over that rank's share of the batch (nothing is gathered).
 import { Distiller, DistillBatch, TrainOutput } from '../../distiller';
 import { registerMethod } from '../../registry';
 import { positive, nonNegative, flag, oneOf, options } from '../../options';
