@@ -8,6 +8,7 @@ import type { Distiller, DistillBatch, StepContext } from '../distill/distiller'
 import { SGD, AdamW, clipGradNorm, nonFiniteGrads, ModelEma } from '../optim';
 import type { Optimizer } from '../optim/optimizer';
 import { EvalAccumulator } from './metrics';
+import { CachedTeacher } from './cache/cached_teacher';
 
 export class NonFiniteError extends Error {
   constructor(msg: string) { super(msg); this.name = 'NonFiniteError'; }
@@ -42,17 +43,24 @@ export type StepResult =
 export class Stepper {
   private micro = 0;
   private readonly named: [string, Tensor][];
+  private readonly cached: CachedTeacher[];
   private readonly o: Required<Pick<StepperOptions, 'accumulate' | 'clipGrad' | 'onNonFinite' | 'device'>> & StepperOptions;
 
   constructor(readonly distiller: Distiller, readonly optimizer: Optimizer<any>, o: StepperOptions = {}) {
     this.o = { accumulate: 1, clipGrad: 0, onNonFinite: 'stop', device: 'cpu', ...o };
     this.named = [...distiller.namedParameters()].filter(([, p]) => p.requiresGrad);
+    this.cached = distiller.teachers.filter((t): t is CachedTeacher => t instanceof CachedTeacher);
   }
 
   /** Forward, loss and backward of one micro-batch; every `accumulate`-th one also steps the optimizer.
    *  The batch's tensors stay the caller's. */
   step(b: DistillBatch, ctx: StepContext): StepResult {
     const o = this.o;
+    // cached teachers look the batch's views up (train/cache/)
+    for (const t of this.cached) {
+      if (!b.views || !b.indices) throw new Error(`${t.name}: the batch carries no views (a cached teacher needs a loader built with views)`);
+      t.setBatch(b.indices, b.views);
+    }
     // Forward and loss in their own scope: once it closes, the only references to the
     // activations are autograd's, so backward frees each as soon as it is used.
     const r = tidy(() => {

@@ -342,16 +342,16 @@ function disposeSnapshot(s: Snapshot): void {
 }
 
 function hasRelativePaths(c: Config): boolean {
-  const ps = [c.data.root, c.data.valRoot, ...c.teachers.flatMap((t) => [t.weights, t.torchscript, t.run])];
+  const ps = [c.data.root, c.data.valRoot, ...c.teachers.flatMap((t) => [t.weights, t.torchscript, t.run, t.cache?.dir])];
   return ps.some((p) => p !== undefined && !path.isAbsolute(p));
 }
 
-function absolutePaths(c: Config, base: string): Config {
+export function absolutePaths(c: Config, base: string): Config {
   const abs = (p?: string) => (p === undefined ? undefined : path.resolve(base, p));
   return {
     ...c,
     data: { ...c.data, root: abs(c.data.root), valRoot: abs(c.data.valRoot) },
-    teachers: c.teachers.map((t) => ({ ...t, weights: abs(t.weights), torchscript: abs(t.torchscript), run: abs(t.run) })),
+    teachers: c.teachers.map((t) => ({ ...t, weights: abs(t.weights), torchscript: abs(t.torchscript), run: abs(t.run), ...(t.cache ? { cache: { ...t.cache, dir: abs(t.cache.dir)! } } : {}) })),
   };
 }
 
