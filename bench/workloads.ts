@@ -4,7 +4,11 @@
 import * as os from 'node:os';
 import { randn, noGrad, tidy, buildInfo, getNumThreads, synchronize, Tensor } from '../src/tensor';
 
-export interface BenchArgs { steps: number; batch: number; threads: number; classes: number; device: string }
+export interface BenchArgs {
+  steps: number; batch: number; threads: number; classes: number; device: string;
+  /** distillation workloads: 'cache' replays teacher outputs from a warmed cache, 'none' times the student-only step (bench/teacher_modes.ts) */
+  teacher?: 'live' | 'cache' | 'none';
+}
 export type BenchResult = Record<string, number | string | number[]>;
 export type Workload = (a: BenchArgs) => BenchResult | Promise<BenchResult>;
 
@@ -16,7 +20,7 @@ export async function runOne(w: WorkloadDef, a: BenchArgs): Promise<BenchResult>
   const name = w.name;
   const out = await w.run(a);
   return {
-    ...out, workload: name, batch: a.batch, threads: getNumThreads(), torch: buildInfo().torch, front_end: 'civet', device: a.device,
+    ...out, workload: name, ...(a.teacher && a.teacher !== 'live' ? { teacher: a.teacher === 'cache' ? 'cached' : 'student-only' } : {}), batch: a.batch, threads: getNumThreads(), torch: buildInfo().torch, front_end: 'civet', device: a.device,
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }
