@@ -9,7 +9,7 @@ import { createModel } from '../src/models/registry';
 import '../src/models';
 import '../src/distill';
 import { createDistiller } from '../src/distill/registry';
-import { workload, timeSteps } from './workloads';
+import { workload, timeSteps, maybeBf16 } from './workloads';
 import { benchTeachers } from './teacher_modes';
 
 export const civtStep = workload('civt-step', 'Co-advise step: CivT-Ti student, resnet18 + RedNet-26 teachers, AdamW', (a) => {
@@ -27,10 +27,10 @@ export const civtStep = workload('civt-step', 'Co-advise step: CivT-Ti student, 
   const step = () => {
     const x = bt.select(n++);
     opt.zeroGrad();
-    const loss = tidy(() => {
+    const loss = tidy(() => maybeBf16(a, () => {
       const out = d.trainStep({ x, y }, { step: 0, epoch: 0, totalEpochs: 1, stepsPerEpoch: 1 });
       return Object.values(out.terms).reduce((s, t) => s.add(t));
-    });
+    }));
     loss.backward();
     loss.dispose();
     opt.step();

@@ -10,7 +10,7 @@ import { createModel } from '../src/models/registry';
 import '../src/models';
 import '../src/distill';
 import { createDistiller } from '../src/distill/registry';
-import { workload, timeSteps } from './workloads';
+import { workload, timeSteps, maybeBf16 } from './workloads';
 import { benchTeachers, type TeacherMode } from './teacher_modes';
 
 export interface DeitStep {
@@ -26,7 +26,7 @@ export interface DeitStep {
 
 /** `imgSize` is 224 in the benchmark; tests use a smaller image (patch 16 still) to stay fast.
  *  `mode`: the teacher live, replayed from a warmed cache, or its outputs fixed (student-only). */
-export function deitStep(batch: number, classes = 100, device = 'cpu', seed = 0, imgSize = 224, mode: TeacherMode = 'live'): DeitStep {
+export function deitStep(batch: number, classes = 100, device = 'cpu', seed = 0, imgSize = 224, mode: TeacherMode = 'live', bf16 = false): DeitStep {
   manualSeed(seed);
   const student = tidy(() => createModel('deit_tiny_distilled', { numClasses: classes, imgSize, patchSize: 16 }).to(device));
   const teacher = tidy(() => createModel('resnet50', { numClasses: classes }).to(device));
@@ -39,10 +39,10 @@ export function deitStep(batch: number, classes = 100, device = 'cpu', seed = 0,
     const x = bt.select(n++);
     opt.zeroGrad();
     // the forward in its own scope, so backward frees activations as it goes (as in civt-step)
-    const loss = tidy(() => {
+    const loss = tidy(() => maybeBf16({ bf16, device }, () => {
       const out = d.trainStep({ x, y }, { step: 0, epoch: 0, totalEpochs: 1, stepsPerEpoch: 1 });
       return Object.values(out.terms).reduce((s, t) => s.add(t));
-    });
+    }));
     loss.backward();
     opt.step();
     return read ? loss.item() : NaN;
@@ -54,7 +54,7 @@ export function deitStep(batch: number, classes = 100, device = 'cpu', seed = 0,
 }
 
 export const deitStepWorkload = workload('deit-step', 'DeiT hard distillation at 224: DeiT-Ti/16 student, resnet50 teacher, AdamW (use --batch 16 --classes 100)', (a) => {
-  const w = deitStep(a.batch, a.classes, a.device, 0, 224, a.teacher ?? 'live');
+  const w = deitStep(a.batch, a.classes, a.device, 0, 224, a.teacher ?? 'live', a.bf16);
   const med = timeSteps(w.step, a.steps, 1);
   const out = {
     step_ms_median: med * 1e3, images_per_s: a.batch / med, params: w.params, teacher_params: [w.teacherParams],

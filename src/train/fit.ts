@@ -76,7 +76,9 @@ export class Stepper {
       // together with the gradients' finiteness flag (one host synchronisation per step instead
       // of one per term plus one per parameter).
       const names = Object.keys(out.terms);
-      const total = names.map((k) => out.terms[k]).reduce((a, t) => a.add(t));
+      // loss terms are summed (and backward seeded) in float32 whatever autocast produced
+      // (a no-op for float32 terms); the weights stay float32 masters, autocast casts per op
+      const total = names.map((k) => (out.terms[k].dtype === 'float32' ? out.terms[k] : out.terms[k].to('float32'))).reduce((a, t) => a.add(t));
       const vals = stack(names.map((k) => out.terms[k].detach().to('float64').reshape([])));
       return { names, vals, total: total.div(o.accumulate) };
     });
