@@ -28,6 +28,8 @@ export interface BenchTeachers {
 }
 
 export function benchTeachers(live: Classifier[], mode: TeacherMode, shape: { batch: number; chans: number; size: number; classes: number; device: string }): BenchTeachers {
+  // frozen before any output is recorded (the distiller would do it only later)
+  for (const t of live) { t.eval(); t.requiresGrad_(false); }
   const xs = Array.from({ length: VIEWS }, () => randn([shape.batch, shape.chans, shape.size, shape.size], { device: shape.device }).keep());
   const indices = Int32Array.from({ length: shape.batch }, (_, i) => i);
   const viewsOf = (v: number) => ({ view: new Int32Array(shape.batch).fill(v), keys: Array.from(indices, (i) => (v * 1_000_000 + i + 1).toString(16).padStart(16, '0')), params: [] as any });

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import YAML from 'yaml';
 import { train } from '../trainer';
 import { ConfigError, loadConfig } from '../schema';
@@ -65,6 +65,12 @@ test('cached KD runs: lazy fill, `cache build` up front, and kill + resume train
   assert.ok(before.size > 0);
   const again = await buildCache(loadConfig(file).config, dir, quiet);
   assert.equal(again.teachers[0].computed, 0, 'a second build finds everything stored');
+  // the command: a progress bar on stderr, a summary on stdout
+  const cli = spawnSync(process.execPath, [CLI, 'cache', 'build', file], { encoding: 'utf8' });
+  assert.equal(cli.status, 0, cli.stderr);
+  assert.match(cli.stdout, /teacher cache: 80 samples × 2 views, .* 0 computed/);
+  assert.match(cli.stderr, /step 10\/10/);
+  assert.equal(spawnSync(process.execPath, [CLI, 'cache', 'fill', file], { encoding: 'utf8' }).status, 2);
   const b = await train(file, { ...quiet, out: dir });
   assert.deepEqual(chunks(path.join(dir, 'cache-b')), before, 'no view was recomputed or rewritten');
   sameWeights(a.runDir, b.runDir, 'lazy vs prebuilt cache');
