@@ -36,6 +36,7 @@ for ((r = 0; r < rounds; r++)); do
     tso+=("$(torch_run --student-only "${args[@]}")")
   fi
 done
+for j in "${cs[@]}" "${ts[@]}" "${cso[@]}" "${tso[@]}"; do echo "run: $j" >&2; done
 civet=$(best "${cs[@]}")
 torch=$(best "${ts[@]}")
 if ((cache)); then civet_so=$(best "${cso[@]}"); torch_so=$(best "${tso[@]}"); else civet_so=null; torch_so=null; fi
@@ -57,6 +58,6 @@ if (cso && tso) {
   console.log(`\nstudent-only step (teacher outputs fixed: the limit of a cache)`);
   console.log(`${"images_per_s".padEnd(18)} ${String(+cso.images_per_s.toFixed(2)).padStart(14)} ${String(+tso.images_per_s.toFixed(2)).padStart(14)}  ${(cso.images_per_s / tso.images_per_s).toFixed(3)}`);
   console.log(`${"step_ms_median".padEnd(18)} ${String(+cso.step_ms_median.toFixed(2)).padStart(14)} ${String(+tso.step_ms_median.toFixed(2)).padStart(14)}`);
-  console.log(`cached civet vs PyTorch live teacher: ${speed.toFixed(2)}x; limit at civet's student-only step ${(cso.images_per_s / t.images_per_s).toFixed(2)}x, at PyTorch's ${(tso.images_per_s / t.images_per_s).toFixed(2)}x; cached civet reaches ${(100 * c.images_per_s / cso.images_per_s).toFixed(0)}% of its own student-only rate`);
+  console.log(`cached civet vs PyTorch live teacher: ${speed.toFixed(2)}x; limit at the civet student-only step ${(cso.images_per_s / t.images_per_s).toFixed(2)}x, at the PyTorch one ${(tso.images_per_s / t.images_per_s).toFixed(2)}x; cached civet reaches ${(100 * c.images_per_s / cso.images_per_s).toFixed(0)}% of the civet student-only rate`);
 }
 ' "$civet" "$torch" "$civet_so" "$torch_so"
