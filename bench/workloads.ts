@@ -2,9 +2,21 @@
 // same JSON keys as bench/reference/torch_bench.py so the two front ends can be printed side by
 // side; bench/index.ts lists every workload.
 import * as os from 'node:os';
-import { randn, noGrad, tidy, buildInfo, getNumThreads, synchronize, Tensor } from '../src/tensor';
+import { randn, noGrad, tidy, buildInfo, getNumThreads, synchronize, autocast, Tensor } from '../src/tensor';
 
-export interface BenchArgs { steps: number; batch: number; threads: number; classes: number; device: string }
+export interface BenchArgs {
+  steps: number; batch: number; threads: number; classes: number; device: string;
+  /** distillation workloads: 'cache' replays teacher outputs from a warmed cache, 'none' times the student-only step (bench/teacher_modes.ts) */
+  teacher?: 'live' | 'cache' | 'none';
+  /** the forward and loss under bf16 autocast (float32 weights, optimizer and loss value), as the trainer's precision: bf16 */
+  bf16?: boolean;
+}
+
+/** `fn` (a forward and its loss) under bf16 autocast when asked, its loss returned in float32. */
+export function maybeBf16(a: Pick<BenchArgs, 'bf16' | 'device'>, fn: () => Tensor): Tensor {
+  if (!a.bf16) return fn();
+  return autocast(fn, { device: a.device.startsWith('cuda') ? 'cuda' : 'cpu', dtype: 'bfloat16' }).to('float32');
+}
 export type BenchResult = Record<string, number | string | number[]>;
 export type Workload = (a: BenchArgs) => BenchResult | Promise<BenchResult>;
 
@@ -16,7 +28,7 @@ export async function runOne(w: WorkloadDef, a: BenchArgs): Promise<BenchResult>
   const name = w.name;
   const out = await w.run(a);
   return {
-    ...out, workload: name, batch: a.batch, threads: getNumThreads(), torch: buildInfo().torch, front_end: 'civet', device: a.device,
+    ...out, workload: name, ...(a.teacher && a.teacher !== 'live' ? { teacher: a.teacher === 'cache' ? 'cached' : 'student-only' } : {}), ...(a.bf16 ? { precision: 'bf16' } : {}), batch: a.batch, threads: getNumThreads(), torch: buildInfo().torch, front_end: 'civet', device: a.device,
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }

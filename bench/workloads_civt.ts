@@ -9,7 +9,8 @@ import { createModel } from '../src/models/registry';
 import '../src/models';
 import '../src/distill';
 import { createDistiller } from '../src/distill/registry';
-import { workload, timeSteps } from './workloads';
+import { workload, timeSteps, maybeBf16 } from './workloads';
+import { benchTeachers } from './teacher_modes';
 
 export const civtStep = workload('civt-step', 'Co-advise step: CivT-Ti student, resnet18 + RedNet-26 teachers, AdamW', (a) => {
   manualSeed(0);
@@ -17,16 +18,19 @@ export const civtStep = workload('civt-step', 'Co-advise step: CivT-Ti student, 
   const student = createModel('civt_tiny', o).to(a.device);
   const cnn = createModel('resnet18', o).to(a.device);
   const inn = createModel('rednet26', o).to(a.device);
-  const d = createDistiller('coadvise', { student, teachers: [cnn, inn], numClasses: a.classes, imgSize: 32, inChans: 3 }, {}).train();
+  // live, replayed from a warmed cache (--cache), or fixed outputs (--student-only): bench/teacher_modes.ts
+  const bt = benchTeachers([cnn, inn], a.teacher ?? 'live', { batch: a.batch, chans: 3, size: 32, classes: a.classes, device: a.device });
+  const d = createDistiller('coadvise', { student, teachers: bt.teachers, numClasses: a.classes, imgSize: 32, inChans: 3 }, {}).train();
   const opt = new AdamW(student, { lr: 1e-3, weightDecay: 0.05 });
-  const x = randn([a.batch, 3, 32, 32], { device: a.device }).keep();
   const y = randint(0, a.classes, [a.batch], { device: a.device }).keep();
+  let n = 0;
   const step = () => {
+    const x = bt.select(n++);
     opt.zeroGrad();
-    const loss = tidy(() => {
+    const loss = tidy(() => maybeBf16(a, () => {
       const out = d.trainStep({ x, y }, { step: 0, epoch: 0, totalEpochs: 1, stepsPerEpoch: 1 });
       return Object.values(out.terms).reduce((s, t) => s.add(t));
-    });
+    }));
     loss.backward();
     loss.dispose();
     opt.step();
@@ -35,8 +39,9 @@ export const civtStep = workload('civt-step', 'Co-advise step: CivT-Ti student, 
   const res = {
     step_ms_median: med * 1e3, images_per_s: a.batch / med, params: student.numParameters(),
     teacher_params: [cnn.numParameters(), inn.numParameters()],
+    ...(a.teacher === 'cache' ? { cache_misses_timed: bt.missesAfterWarmup() } : {}),
   };
   void F;
-  opt.dispose(); d.dispose(); cnn.dispose(); inn.dispose(); x.dispose(); y.dispose();
+  opt.dispose(); d.dispose(); cnn.dispose(); inn.dispose(); bt.dispose(); y.dispose();
   return res;
 });

@@ -32,3 +32,19 @@ test('deitStep: the reference networks, a hard-distillation step that learns and
   w.dispose();
   assert.equal(liveTensors(), before);
 });
+
+test('deitStep --cache replays the live teacher (same losses, no teacher row computed after the warm-up); --student-only too', () => {
+  const losses = (mode: 'live' | 'cache' | 'none') => {
+    const w = deitStep(2, K, 'cpu', 0, 64, mode);
+    const out = [w.step(true), w.step(true), w.step(true), w.step(true), w.step(true)];
+    const misses = w.missesAfterWarmup();
+    w.dispose();
+    return { out, misses };
+  };
+  const live = losses('live'), cached = losses('cache'), none = losses('none');
+  // 100 classes: full logits are stored, so the replayed argmax is the live one, bit for bit
+  assert.deepEqual(cached.out, live.out);
+  assert.deepEqual(none.out, live.out, 'a frozen teacher\'s outputs, computed once, are the same outputs');
+  assert.equal(cached.misses, 0, 'every timed step replayed from the store');
+  assert.ok(new Set(live.out).size > 1);
+});

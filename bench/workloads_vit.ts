@@ -11,7 +11,7 @@ import { AdamW } from '../src/optim/adamw';
 import { createModel } from '../src/models/registry';
 import '../src/models/vit';
 import { torchvisionVitParamCount, torchvisionVitOptions, TorchvisionVitArgs } from '../src/models/vit_torchvision';
-import { workload, timeSteps } from './workloads';
+import { workload, timeSteps, maybeBf16 } from './workloads';
 
 export const VIT_TI32: TorchvisionVitArgs = { image_size: 32, patch_size: 4, num_layers: 12, num_heads: 3, hidden_dim: 192, mlp_dim: 768, num_classes: 10 };
 
@@ -25,7 +25,7 @@ export interface VitTi32 {
   dispose: () => void;
 }
 
-export function vitTi32Step(batch: number, seed = 0, device = 'cpu', classes = 10): VitTi32 {
+export function vitTi32Step(batch: number, seed = 0, device = 'cpu', classes = 10, bf16 = false): VitTi32 {
   manualSeed(seed);
   const args: TorchvisionVitArgs = { ...VIT_TI32, num_classes: classes };
   // (inside tidy: Module.to leaves one stray handle per parameter behind otherwise)
@@ -39,7 +39,7 @@ export function vitTi32Step(batch: number, seed = 0, device = 'cpu', classes = 1
     // keeps what backward needs and releases it node by node during backward, as PyTorch does.
     // (With one scope around everything, all activations would live until the step ends, and
     // backward's buffers could not reuse their memory: fresh pages, more page faults.)
-    const loss = tidy(() => F.cross_entropy(model.call(x), y));
+    const loss = tidy(() => maybeBf16({ bf16, device }, () => F.cross_entropy(model.call(x), y)));
     loss.backward();
     opt.step();
     return loss.item();
@@ -53,7 +53,7 @@ export function vitTi32Step(batch: number, seed = 0, device = 'cpu', classes = 1
 }
 
 export const vitTi32 = workload('vit-ti32', 'torchvision ViT (32 px, patch 4, 12 × 192) train step, AdamW', (a) => {
-  const w = vitTi32Step(a.batch, 0, a.device, a.classes);
+  const w = vitTi32Step(a.batch, 0, a.device, a.classes, a.bf16);
   const med = timeSteps(w.step, a.steps, 3);
   const out = { step_ms_median: med * 1e3, images_per_s: a.batch / med, params: w.params, torchvision_params: w.torchvisionParams };
   w.dispose();

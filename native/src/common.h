@@ -76,5 +76,6 @@ void initOps(napi_env env, napi_value exports);
 void initNN(napi_env env, napi_value exports);
 void initJit(napi_env env, napi_value exports);
 void initDist(napi_env env, napi_value exports);
+void initForeach(napi_env env, napi_value exports);
 
 }  // namespace civet

@@ -582,5 +582,6 @@ NAPI_MODULE_INIT() {
   civet::initNN(env, exports);
   civet::initJit(env, exports);
   civet::initDist(env, exports);
+  civet::initForeach(env, exports);
   return exports;
 }

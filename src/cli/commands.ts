@@ -14,6 +14,7 @@ import { exportCommand } from './export';
 import { predictCommand } from './predict';
 import { serveCommand } from './serve';
 import { importCommand } from './import';
+import { cacheCommand } from './cache';
 
 export interface Command {
   summary: string;
@@ -29,6 +30,7 @@ export const COMMANDS: Record<string, Command> = {
   predict: predictCommand,
   serve: serveCommand,
   import: importCommand,
+  cache: cacheCommand,
   report: reportCommand,
   study: studyCommand,
   methods: methodsCommand,

@@ -20,7 +20,7 @@ inference read-out) on the run's evaluation data.`,
     if (!fs.existsSync(cfgFile)) { process.stderr.write(`civet eval: ${runDir} is not a civet run (no config.json)\n`); return 2; }
     const { config: cfg } = loadConfig(JSON.parse(fs.readFileSync(cfgFile, 'utf8')));
     // config.json holds absolute paths (train() writes them so); the run directory is the base for any other
-    const { data, distiller: d } = await buildRun(cfg, runDir);
+    const { data, distiller: d } = await buildRun(cfg, runDir, { teacherCache: false });
     const ck = readCheckpoint(path.join(runDir, 'checkpoints', v.checkpoint), { weightsOnly: true });
     d.loadStateDict(ck.weights, { source: path.join(runDir, 'checkpoints', v.checkpoint, 'model.safetensors') });
     disposeCheckpoint(ck);

@@ -61,6 +61,10 @@ export interface DataLoaderOptions {
   /** Views per sample (data/views.ts): each sample gets a fixed, seeded set of this many augmented
    *  views and shows one of them each epoch; batches then carry each view's key (teacher cache). */
   views?: number;
+  /** Seed of the view set (default: `seed`). A teacher-output cache shared by runs of several
+   *  seeds fixes it, so they all replay the same views; which view a sample shows in an epoch
+   *  still follows `seed`. */
+  viewSeed?: number;
 }
 
 export interface Batch {
@@ -273,11 +277,14 @@ export class DataLoader implements AsyncIterable<Batch> {
       if (opts.classPairs) throw new Error('DataLoader: views (teacher-output cache) and classPairs cannot be combined');
     }
     this.views = opts.views ?? 0;
+    this.viewSetSeed = opts.viewSeed ?? this.seed;
     this.consumed = this.sampler.position;
   }
 
   /** Views per sample (0: views off, every epoch draws fresh augmentations). */
   readonly views: number;
+  /** Seed of the per-sample view sets (opts.viewSeed, else seed). */
+  readonly viewSetSeed: number;
 
   /** Which view each of `indices` shows in `epoch`. */
   viewsOf(indices: ArrayLike<number>, epoch: number): Int32Array {
@@ -297,7 +304,7 @@ export class DataLoader implements AsyncIterable<Batch> {
 
   private viewSeeds(indices: ArrayLike<number>, view: Int32Array): BigUint64Array {
     const seeds = new BigUint64Array(indices.length);
-    for (let k = 0; k < indices.length; k++) seeds[k] = viewSeed(this.seed, indices[k], view[k]);
+    for (let k = 0; k < indices.length; k++) seeds[k] = viewSeed(this.viewSetSeed, indices[k], view[k]);
     return seeds;
   }
 
@@ -359,7 +366,7 @@ export class DataLoader implements AsyncIterable<Batch> {
       // a view's erasing boxes come from its own seed (key 1), like its per-sample transforms
       let erase: [number, number, number, number][][] | undefined;
       if (o.randomErasing) {
-        const r = randomErasingRecorded(x, (k) => new Rng(deriveSeed(viewSeed(this.seed, indices[k], view[k]), 1)), o.randomErasing);
+        const r = randomErasingRecorded(x, (k) => new Rng(deriveSeed(viewSeed(this.viewSetSeed, indices[k], view[k]), 1)), o.randomErasing);
         x.dispose();
         x = r.x;
         erase = r.boxes;

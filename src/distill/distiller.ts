@@ -7,6 +7,7 @@
 import { Tensor, noGrad, tidy } from '../tensor';
 import { Module } from '../nn/module';
 import type { Classifier } from '../models/registry';
+import type { BatchViews } from '../data/loader';
 
 /** One training batch. `y` holds class indices; `soft` the mixed/smoothed targets when mixup is on. */
 export interface DistillBatch {
@@ -15,6 +16,8 @@ export interface DistillBatch {
   soft?: Tensor;
   /** dataset indices of the samples (CRD's memory bank, CS-KD's pairing) */
   indices?: Int32Array;
+  /** the samples' augmented views, when the loader draws from a fixed view set (teacher-output cache) */
+  views?: BatchViews;
 }
 
 export interface StepContext {
@@ -46,8 +49,17 @@ export interface InitPhase {
   trainStep(batch: DistillBatch, ctx: StepContext): TrainOutput;
 }
 
-/** A frozen teacher: a civet Classifier, or any function from images to logits (TorchScript). */
-export type Teacher = Classifier | { name: string; logits(x: Tensor): Tensor };
+/** A frozen teacher: a civet Classifier, or any function from images to logits (TorchScript, or a
+ *  teacher-output cache, which names the teacher it stands for in `wraps`). */
+export type Teacher = Classifier | { name: string; logits(x: Tensor): Tensor; readonly wraps?: Teacher };
+
+/** The teacher itself behind any wrapper (a cache): for what a method learns about its teacher
+ *  at construction (its kind, its widths), never for its outputs. */
+export function liveTeacher(t: Teacher): Teacher {
+  let u = t;
+  while (!(u instanceof Module) && (u as { wraps?: Teacher }).wraps) u = (u as { wraps: Teacher }).wraps;
+  return u;
+}
 
 export function teacherLogits(t: Teacher, x: Tensor): Tensor {
   // its own scope: the teacher's activations are freed as soon as its logits exist, instead of
@@ -64,7 +76,7 @@ export abstract class Distiller extends Module {
     super();
     this.student = this.module('student', student);
     this.teachers = teachers;
-    for (const t of teachers) if (t instanceof Module) { t.eval(); t.requiresGrad_(false); }
+    for (const t of teachers.map(liveTeacher)) if (t instanceof Module) { t.eval(); t.requiresGrad_(false); }
   }
 
   /** Loss terms for one batch (call inside tidy(); the trainer sums the terms and backpropagates). */
@@ -81,7 +93,7 @@ export abstract class Distiller extends Module {
   /** Teachers stay in eval mode whatever the distiller's mode. */
   override train(mode = true): this {
     super.train(mode);
-    for (const t of this.teachers) if (t instanceof Module) t.eval();
+    for (const t of this.teachers.map(liveTeacher)) if (t instanceof Module) t.eval();
     return this;
   }
 }

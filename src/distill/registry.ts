@@ -29,6 +29,10 @@ export interface MethodEntry<S extends OptionsSchema = OptionsSchema> {
   /** what the method needs from the trainer's batches: 'classPairs' = B samples then one
    *  same-class partner each (CS-KD's PairBatchSampler) */
   batches?: 'classPairs';
+  /** 'logits': the method sees its teachers only through teacherLogits(teacher, batch.x), so a
+   *  teacher-output cache (train/cache/) can stand in for them. Absent: it reads live teacher
+   *  features (projectors, hints, dense maps) and cannot use one. */
+  teacherCache?: 'logits';
   create(ctx: MethodContext, options: z.output<S>): Distiller;
   /** how top-1 is read out of the student (reports name it); absent: the student's logits */
   readout?(options: z.output<S>): string;
@@ -49,6 +53,8 @@ export function methodEntry(name: string): MethodEntry {
   if (!e) throw new Error(unknownMethodMessage(name));
   return e;
 }
+/** The methods that can use a teacher-output cache. */
+export function cacheableMethods(): string[] { return listMethods().filter((m) => METHODS.get(m)!.teacherCache === 'logits'); }
 export function hasMethod(name: string): boolean { return METHODS.has(name); }
 export function listMethods(): string[] { return [...METHODS.keys()].sort(); }
 

@@ -8,7 +8,7 @@
 //   denom = sqrt(v̂) / sqrt(bc2) + eps
 //   p = p − (lr / bc1) · m / denom
 // State slots use torch's names: exp_avg, exp_avg_sq, max_exp_avg_sq (amsgrad).
-import { Tensor, zerosLike } from '../tensor';
+import { Tensor, zerosLike, foreach } from '../tensor';
 import { Optimizer, OptimizerParams, ParamGroup, NamedParam, ParamState, BaseHyperparams, checkNonNegative } from './optimizer';
 
 export interface AdamHyperparams extends BaseHyperparams {
@@ -19,7 +19,7 @@ export interface AdamHyperparams extends BaseHyperparams {
   amsgrad: boolean;
   maximize: boolean;
 }
-export type AdamOptions = Partial<AdamHyperparams>;
+export type AdamOptions = Partial<AdamHyperparams> & { /** multi-tensor kernels (default true) */ foreach?: boolean };
 
 abstract class AdamBase extends Optimizer<AdamHyperparams> {
   protected abstract readonly decoupled: boolean;
@@ -71,6 +71,37 @@ abstract class AdamBase extends Optimizer<AdamHyperparams> {
     }
     param.addcdiv_(expAvg, denom, -stepSize);
   }
+
+  /** torch/optim/adamw.py `_multi_tensor_adamw` (adam.py for L2 decay), written as `update`
+   *  above: same ops, same order. Parameters at different step counts (one added later) are
+   *  updated in one list per count, as their bias corrections differ. */
+  protected override updateGroup(items: { p: NamedParam; grad: Tensor; st: ParamState }[], g: ParamGroup<AdamHyperparams>): boolean {
+    if (g.amsgrad || g.maximize) return false;
+    const [beta1, beta2] = g.betas;
+    const bySteps = new Map<number, typeof items>();
+    for (const it of items) (bySteps.get(it.st.step) ?? bySteps.set(it.st.step, []).get(it.st.step)!).push(it);
+    for (const [before, list] of bySteps) {
+      const params = list.map((it) => it.p.tensor);
+      let grads = list.map((it) => it.grad);
+      const m = list.map((it) => this.slot(it.st, 'exp_avg', () => zerosLike(it.p.tensor)));
+      const v = list.map((it) => this.slot(it.st, 'exp_avg_sq', () => zerosLike(it.p.tensor)));
+      for (const it of list) it.st.step += 1;
+      const step = before + 1;
+      if (this.decoupled) foreach.foreachMul_(params, 1 - g.lr * g.weightDecay);
+      else if (g.weightDecay !== 0) grads = foreach.foreachAdd(grads, params, g.weightDecay);
+      foreach.foreachMul_(m, beta1);
+      foreach.foreachAdd_(m, grads, 1 - beta1);
+      foreach.foreachMul_(v, beta2);
+      foreach.foreachAddcmul_(v, grads, grads, 1 - beta2);
+      const biasCorrection1 = 1 - beta1 ** step;
+      const biasCorrection2Sqrt = Math.sqrt(1 - beta2 ** step);
+      const denom = foreach.foreachSqrt(v);
+      foreach.foreachDiv_(denom, biasCorrection2Sqrt);
+      foreach.foreachAdd_(denom, g.eps);
+      foreach.foreachAddcdiv_(params, m, denom, -(g.lr / biasCorrection1));
+    }
+    return true;
+  }
 }
 
 function adamDefaults(o: AdamOptions, weightDecay: number): AdamHyperparams {
@@ -89,6 +120,7 @@ export class AdamW extends AdamBase {
   protected readonly decoupled = true;
   constructor(params: OptimizerParams<AdamHyperparams>, opts: AdamOptions = {}) {
     super('AdamW', params, adamDefaults(opts, 1e-2));
+    this.foreach = opts.foreach ?? true;
   }
 }
 
@@ -97,5 +129,6 @@ export class Adam extends AdamBase {
   protected readonly decoupled = false;
   constructor(params: OptimizerParams<AdamHyperparams>, opts: AdamOptions = {}) {
     super('Adam', params, adamDefaults(opts, 0));
+    this.foreach = opts.foreach ?? true;
   }
 }

@@ -136,6 +136,15 @@ export abstract class Optimizer<H extends BaseHyperparams = BaseHyperparams> {
   protected abstract update(p: NamedParam, grad: Tensor, group: ParamGroup<H>, st: ParamState): void;
   /** The state slots this optimizer keeps for a parameter in `group` (for loadStateDict's checks). */
   protected abstract slotNames(group: ParamGroup<H>): string[];
+  /**
+   * Updates a whole group with multi-tensor kernels (tensor/foreach.ts), as torch.optim's foreach
+   * path: the same arithmetic as `update`, in the same order, one native call per list instead of
+   * one per parameter. Runs under noGrad inside one tidy scope. Returns false (having changed
+   * nothing) when the group needs the single-tensor path (an option it does not cover).
+   */
+  protected updateGroup?(items: { p: NamedParam; grad: Tensor; st: ParamState }[], group: ParamGroup<H>): boolean;
+  /** Use updateGroup where the optimizer has one (default on; off: the per-parameter path). */
+  foreach = true;
 
   /** Adds a group (torch's add_param_group), e.g. a projector's parameters when distillation starts. */
   addParamGroup(spec: ParamGroupSpec<H>): ParamGroup<H> {
@@ -174,6 +183,22 @@ export abstract class Optimizer<H extends BaseHyperparams = BaseHyperparams> {
   step(): void {
     for (const group of this.paramGroups) {
       this.validate(group, group.name ? `param group '${group.name}'` : `param group ${this.paramGroups.indexOf(group)}`);
+      if (this.foreach && this.updateGroup) {
+        const done = tidy(() => noGrad(() => {
+          const items = group.params.flatMap((p) => {
+            const grad = p.tensor.grad;
+            if (grad === null) return [];
+            let st = this.state.get(p.name);
+            if (!st) st = { step: 0, slots: new Map() };
+            return [{ p, grad, st }];
+          });
+          if (!items.length) return true;
+          if (!this.updateGroup!(items, group)) return false;
+          for (const it of items) if (!this.state.has(it.p.name)) this.state.set(it.p.name, it.st);
+          return true;
+        }));
+        if (done) continue;
+      }
       for (const p of group.params) {
         tidy(() => noGrad(() => {
           const grad = p.tensor.grad;

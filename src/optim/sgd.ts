@@ -3,7 +3,7 @@
 //   buf = clone(d) at a parameter's first update, else buf = momentum·buf + (1 − dampening)·d
 //   d = nesterov ? d + momentum·buf : buf                               (if momentum ≠ 0)
 //   p = p − lr·d
-import { Tensor } from '../tensor';
+import { Tensor, foreach } from '../tensor';
 import { Optimizer, OptimizerParams, ParamGroup, NamedParam, ParamState, BaseHyperparams, checkNonNegative } from './optimizer';
 
 export interface SGDHyperparams extends BaseHyperparams {
@@ -15,7 +15,7 @@ export interface SGDHyperparams extends BaseHyperparams {
   maximize: boolean;
 }
 
-export type SGDOptions = Partial<SGDHyperparams> & { lr: number };
+export type SGDOptions = Partial<SGDHyperparams> & { lr: number; /** multi-tensor kernels (default true) */ foreach?: boolean };
 
 export class SGD extends Optimizer<SGDHyperparams> {
   constructor(params: OptimizerParams<SGDHyperparams>, opts: SGDOptions) {
@@ -27,6 +27,7 @@ export class SGD extends Optimizer<SGDHyperparams> {
       nesterov: opts.nesterov ?? false,
       maximize: opts.maximize ?? false,
     });
+    this.foreach = opts.foreach ?? true;
   }
 
   protected validate(h: SGDHyperparams, where: string): void {
@@ -54,5 +55,24 @@ export class SGD extends Optimizer<SGDHyperparams> {
     }
     st.step += 1;
     param.add_(d, -g.lr);
+  }
+
+  /** torch/optim/sgd.py `_multi_tensor_sgd`, written as `update` above: same ops, same order. */
+  protected override updateGroup(items: { p: NamedParam; grad: Tensor; st: ParamState }[], g: ParamGroup<SGDHyperparams>): boolean {
+    if (g.maximize) return false;
+    const params = items.map((it) => it.p.tensor);
+    let d = items.map((it) => it.grad);
+    if (g.weightDecay !== 0) d = foreach.foreachAdd(d, params, g.weightDecay);
+    if (g.momentum !== 0) {
+      // buffers that exist are updated together; a parameter's first update clones d (as torch)
+      const old = items.map((it, i) => [it.st.slots.get('momentum_buffer'), i] as const).filter(([b]) => b !== undefined);
+      foreach.foreachMul_(old.map(([b]) => b!), g.momentum);
+      foreach.foreachAdd_(old.map(([b]) => b!), old.map(([, i]) => d[i]), 1 - g.dampening);
+      const bufs = items.map((it, i) => this.slot(it.st, 'momentum_buffer', () => d[i].clone()));
+      d = g.nesterov ? foreach.foreachAdd(d, bufs, g.momentum) : bufs;
+    }
+    for (const it of items) it.st.step += 1;
+    foreach.foreachAdd_(params, d, -g.lr);
+    return true;
   }
 }

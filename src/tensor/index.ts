@@ -8,3 +8,4 @@ export * from './runtime';
 export { tidy, keep, dispose, liveTensors } from './scope';
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled, grad } from './autograd';
 export * as F from './functional';
+export * as foreach from './foreach';

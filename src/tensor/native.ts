@@ -39,6 +39,18 @@ export interface NativeAddon {
   binaryOps: string[];
 unary(a: Handle, op: number): Handle;
   binary(a: Handle | Scalar, b: Handle | Scalar, op: number, alpha?: Scalar | null): Handle;
+  // multi-tensor optimizer kernels (native/src/foreach.cc: at::_foreach_*; in place unless they return)
+  foreachAdd_(self: Handle[], other: Handle[] | Scalar, alpha?: Scalar | null): void;
+  foreachAdd(self: Handle[], other: Handle[], alpha?: Scalar | null): Handle[];
+  foreachMul_(self: Handle[], scalar: Scalar): void;
+  foreachDiv_(self: Handle[], scalar: Scalar): void;
+  foreachAddcmul_(self: Handle[], t1: Handle[], t2: Handle[], value: Scalar): void;
+  foreachAddcdiv_(self: Handle[], t1: Handle[], t2: Handle[], value: Scalar): void;
+  foreachSqrt(self: Handle[]): Handle[];
+  /** libtorch ≥ 2.1 only (throws otherwise; see fusedAdamWAvailable); steps are float tensors */
+  fusedAdamW_(params: Handle[], grads: Handle[], expAvgs: Handle[], expAvgSqs: Handle[], maxExpAvgSqs: Handle[], steps: Handle[],
+    lr: number, beta1: number, beta2: number, weightDecay: number, eps: number, amsgrad: boolean, maximize: boolean): void;
+  fusedAdamWAvailable: boolean;
   inplace(t: Handle, op: string, a?: Handle | Scalar | null, b?: Handle | Scalar | null, c?: Handle | Scalar | null, d?: Handle | Scalar | null, gen?: GeneratorHandle | null): Handle;
   /** max/min along a dim give [values, indices]; every other reduction one tensor */
   reduce(a: Handle, op: 'max' | 'min', dims: number, keep: boolean): [Handle, Handle];

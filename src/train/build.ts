@@ -12,6 +12,7 @@ import type { Optimizer } from '../optim/optimizer';
 import type { Config } from './schema';
 import { loadRunData, RunData } from './data';
 import { buildTeacher } from './teachers';
+import { wrapCachedTeachers } from './cache/setup';
 import '../models';
 import '../distill';
 
@@ -24,14 +25,17 @@ export interface BuiltRun {
 }
 
 /** Data, student, teachers and the method's distiller, all on cfg.run.device. */
-export async function buildRun(cfg: Config, baseDir: string): Promise<BuiltRun> {
+export async function buildRun(cfg: Config, baseDir: string, o: { teacherCache?: boolean } = {}): Promise<BuiltRun> {
   if (!path.isAbsolute(baseDir)) throw new Error(`buildRun: baseDir must be an absolute path, got '${baseDir}'`);
   const device = cfg.run.device;
   const data = await loadRunData(cfg, baseDir);
   const shape = { numClasses: data.numClasses, imgSize: cfg.data.imgSize, inChans: cfg.data.channels };
   const student = createModel(cfg.student.model, { ...shape, ...cfg.student.options }).to(device);
-  const teachers = cfg.teachers.map((t, i) => buildTeacher(t, i, { ...shape, norm: data.norm }, baseDir));
-  for (const t of teachers) if (typeof (t as any).to === 'function') (t as any).to(device);
+  const live = cfg.teachers.map((t, i) => buildTeacher(t, i, { ...shape, norm: data.norm }, baseDir));
+  for (const t of live) if (typeof (t as any).to === 'function') (t as any).to(device);
+  // teachers with `cache` answer from their output store for views seen before (train/cache/);
+  // `civet eval` never runs a teacher and passes teacherCache: false
+  const teachers = o.teacherCache === false ? live : wrapCachedTeachers(cfg, data, live, baseDir);
   const distiller = createDistiller(cfg.method.name, {
     student, teachers, numClasses: data.numClasses, imgSize: cfg.data.imgSize, inChans: cfg.data.channels, labels: data.train.labels,
   }, cfg.method.options);

@@ -6,6 +6,7 @@ import { IMAGENET_NORM, CIFAR_NORM, type TransformSpec } from '../data/transform
 import { imagesToTensor, labelsToTensor, FMNIST_NORM, type Normalize } from '../data/batch';
 import type { Tensor } from '../tensor';
 import type { Config } from './schema';
+import { cacheViewSet } from './cache/setup';
 
 export interface RunData { train: InMemoryDataset; test: InMemoryDataset; norm: Normalize; numClasses: number; classNames: readonly string[] }
 
@@ -41,6 +42,7 @@ export function trainLoader(c: Config, data: RunData, o: { classPairs?: boolean;
   if (a.randomCrop) t.push({ name: 'randomCrop', size: d.imgSize, padding: a.randomCrop.padding } as TransformSpec);
   if (a.flip) t.push({ name: 'horizontalFlip', p: 0.5 } as TransformSpec);
   if (a.randAugment) t.push({ name: 'randAugment', config: a.randAugment } as TransformSpec);
+  const views = cacheViewSet(c);
   return new DataLoader(data.train, {
     batchSize: o.dist ? o.dist.batchSize : c.batchSize,
     sampler: o.dist ? { kind: 'distributed', rank: o.dist.rank, worldSize: o.dist.worldSize, shuffle: true, dropLast: true } : 'random', dropLast: true, transforms: t, norm: data.norm,
@@ -48,6 +50,8 @@ export function trainLoader(c: Config, data: RunData, o: { classPairs?: boolean;
     randomErasing: a.randomErasing > 0 ? { probability: a.randomErasing } : undefined,
     mixup: a.mixup ? { ...a.mixup, numClasses: data.numClasses } : undefined,
     workers: d.workers, seed: c.run.seed, classPairs: o.classPairs,
+    // a cached teacher: every sample shows one of its fixed views each epoch (data/views.ts)
+    ...(views ? { views: views.views, viewSeed: views.seed } : {}),
   });
 }
 

@@ -10,6 +10,7 @@ import { SGD, AdamW, clipGradNorm, nonFiniteGrads, ModelEma } from '../optim';
 import type { Optimizer } from '../optim/optimizer';
 import { EvalAccumulator } from './metrics';
 import type { StepSync } from './ddp';
+import { CachedTeacher } from './cache/cached_teacher';
 
 export class NonFiniteError extends Error {
   constructor(msg: string) { super(msg); this.name = 'NonFiniteError'; }
@@ -49,6 +50,8 @@ export interface StepTarget {
   trainStep(b: DistillBatch, ctx: StepContext): TrainOutput;
   namedParameters(): Iterable<[string, Tensor]>;
   readonly student: Classifier;
+  /** a distiller's teachers (cached ones look each batch's views up); an init phase has none */
+  readonly teachers?: readonly unknown[];
 }
 
 /** The init phase's own optimizer: SGD over the phase's parameters at its constant learning rate
@@ -60,11 +63,13 @@ export function initPhaseOptimizer(p: InitPhase): SGD {
 export class Stepper {
   private micro = 0;
   private readonly named: [string, Tensor][];
+  private readonly cached: CachedTeacher[];
   private readonly o: Required<Pick<StepperOptions, 'accumulate' | 'clipGrad' | 'onNonFinite' | 'device'>> & StepperOptions;
 
   constructor(readonly distiller: StepTarget, readonly optimizer: Optimizer<any>, o: StepperOptions = {}) {
     this.o = { accumulate: 1, clipGrad: 0, onNonFinite: 'stop', device: 'cpu', ...o };
     this.named = [...distiller.namedParameters()].filter(([, p]) => p.requiresGrad);
+    this.cached = (distiller.teachers ?? []).filter((t): t is CachedTeacher => t instanceof CachedTeacher);
   }
 
   /** Forward, loss and backward of one micro-batch; every `accumulate`-th one also steps the optimizer.
@@ -73,6 +78,11 @@ export class Stepper {
     const o = this.o;
     const stepping = this.micro + 1 >= o.accumulate;
     o.sync?.beforeForward(stepping);
+    // cached teachers look the batch's views up (train/cache/)
+    for (const t of this.cached) {
+      if (!b.views || !b.indices) throw new Error(`${t.name}: the batch carries no views (a cached teacher needs a loader built with views)`);
+      t.setBatch(b.indices, b.views);
+    }
     // Forward and loss in their own scope: once it closes, the only references to the
     // activations are autograd's, so backward frees each as soon as it is used.
     const r = tidy(() => {
@@ -88,7 +98,9 @@ export class Stepper {
       // together with the gradients' finiteness flag (one host synchronisation per step instead
       // of one per term plus one per parameter).
       const names = Object.keys(out.terms);
-      const total = names.map((k) => out.terms[k]).reduce((a, t) => a.add(t));
+      // loss terms are summed (and backward seeded) in float32 whatever autocast produced
+      // (a no-op for float32 terms); the weights stay float32 masters, autocast casts per op
+      const total = names.map((k) => (out.terms[k].dtype === 'float32' ? out.terms[k] : out.terms[k].to('float32'))).reduce((a, t) => a.add(t));
       const vals = stack(names.map((k) => out.terms[k].detach().to('float64').reshape([])));
       return { names, vals, total: total.div(o.accumulate) };
     });

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createModel, listModels, modelEntry } from '../models/registry';
 import { checkModelOptions } from '../models/options';
-import { methodEntry, hasMethod } from '../distill/registry';
+import { methodEntry, hasMethod, cacheableMethods } from '../distill/registry';
 import { convertTorchvisionStateDict } from '../interop/torchvision';
 import { FASHION_MNIST_DEFAULT_ROOT, FASHION_MNIST_ENV, CIFAR10_ENV, CIFAR100_ENV } from '../data';
 import { didYouMean, issuePath } from '../util/issues';
@@ -34,6 +34,12 @@ export function preflight(cfg: Config, source: string, sets: string[] = []): { n
   if (hasMethod(cfg.method.name)) {
     const [lo, hi] = methodEntry(cfg.method.name).teachers, n = cfg.teachers.length;
     if (n < lo || n > hi) add(['teachers'], `method '${cfg.method.name}' needs ${lo === hi ? lo : `${lo}–${hi}`} teacher(s), got ${n}`);
+    // a cache stands in for teacherLogits() only; a method that trains on live teacher features cannot use one
+    if (methodEntry(cfg.method.name).teacherCache !== 'logits') {
+      cfg.teachers.forEach((t, i) => {
+        if (t.cache) add(['teachers', i, 'cache'], `method '${cfg.method.name}' reads the live teacher's features (not only its logits), so it cannot use a teacher-output cache; remove the cache, or use a method that can: ${cacheableMethods().join(', ')}`);
+      });
+    }
   }
   if (problems.length) {
     throw new ConfigError(problems.map((p) => `${blameSet(p.path, p.keys ?? null, sets) ?? source}: ${issuePath(p.path)}: ${p.message}`).join('\n'));

@@ -30,6 +30,17 @@ const Teacher = z.object({
   /** the teacher's own input convention (default: from the weights' civet import metadata, else the student's) */
   normalize: z.object({ mean: z.array(z.number()).min(1), std: z.array(posNum).min(1) }).strict().optional(),
   imgSize: posInt.optional(),
+  /** a teacher-output cache (train/cache/): outputs recorded once per augmented view and replayed */
+  cache: z.object({
+    /** the fixed, seeded views per sample the run draws from (FKD-style; 1 = a fixed teacher) */
+    views: posInt.default(8),
+    /** above 100 classes: keep the k largest logits (+ the tail's mass) per view */
+    topk: posInt.default(10),
+    /** the cache folder (shared by runs of the same teacher, transforms and data) */
+    dir: z.string(),
+    /** seed of the view set (fixed across run seeds, so their runs share the cache) */
+    seed: nonNegInt.default(0),
+  }).strict().optional(),
 }).strict().superRefine((t, ctx) => {
   const n = [t.model, t.torchscript, t.run].filter((x) => x !== undefined).length;
   if (n !== 1) ctx.addIssue({ code: 'custom', message: 'give exactly one of model (+ weights), torchscript or run' });
@@ -107,7 +118,16 @@ export const ConfigSchema = z.object({
   checkpoint: z.object({ everySteps: nonNegInt.default(0) }).strict().default({}),
   eval: z.object({ batchSize: posInt.default(256), everyEpochs: posInt.default(1) }).strict().default({}),
   log: z.object({ everySteps: posInt.default(10) }).strict().default({}),
-}).strict();
+}).strict().superRefine((c, ctx) => {
+  // one loader serves every cached teacher: they must agree on the view set
+  const cached = c.teachers.map((t, i) => [t.cache, i] as const).filter(([k]) => k !== undefined);
+  for (const [k, i] of cached.slice(1)) {
+    const [k0, i0] = cached[0];
+    if (k!.views !== k0!.views) ctx.addIssue({ code: 'custom', path: ['teachers', i, 'cache', 'views'], message: `${k!.views} views, but teachers.${i0}.cache has ${k0!.views} (cached teachers share one view set)` });
+    if (k!.seed !== k0!.seed) ctx.addIssue({ code: 'custom', path: ['teachers', i, 'cache', 'seed'], message: `seed ${k!.seed}, but teachers.${i0}.cache has ${k0!.seed} (cached teachers share one view set)` });
+  }
+  if (cached.length && c.data.augment.mixup) ctx.addIssue({ code: 'custom', path: ['teachers', cached[0][1], 'cache'], message: 'a teacher-output cache cannot be combined with data.augment.mixup yet (a mixed image depends on its batch partner, which no view key names)' });
+});
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;

@@ -462,7 +462,7 @@ function disposeSnapshot(s: Snapshot): void {
 }
 
 function hasRelativePaths(c: Config): boolean {
-  const ps = [c.data.root, c.data.valRoot, ...c.teachers.flatMap((t) => [t.weights, t.torchscript, t.run])];
+  const ps = [c.data.root, c.data.valRoot, ...c.teachers.flatMap((t) => [t.weights, t.torchscript, t.run, t.cache?.dir])];
   return ps.some((p) => p !== undefined && !path.isAbsolute(p));
 }
 
@@ -471,7 +471,7 @@ export function absolutePaths(c: Config, base: string): Config {
   return {
     ...c,
     data: { ...c.data, root: abs(c.data.root), valRoot: abs(c.data.valRoot) },
-    teachers: c.teachers.map((t) => ({ ...t, weights: abs(t.weights), torchscript: abs(t.torchscript), run: abs(t.run) })),
+    teachers: c.teachers.map((t) => ({ ...t, weights: abs(t.weights), torchscript: abs(t.torchscript), run: abs(t.run), ...(t.cache ? { cache: { ...t.cache, dir: abs(t.cache.dir)! } } : {}) })),
   };
 }
 

@@ -9,14 +9,17 @@
 // fails is dropped with a message and its rows are recomputed. Chunks are read with positioned
 // reads on first use and written whole, atomically (temporary file + rename).
 //
-// NOT done yet (issue 13): top-k values+indices for > 100 classes and reduced-precision dense maps;
-// every row is stored in full float32.
+// What a row holds is the caller's (cached_teacher.ts: full logits, or top-k values, indices and
+// the tail's log-mass); `layout` in the header names it, so a cache written in another layout is
+// refused like one for other weights. NOT done (issue 13): reduced-precision dense maps (CSKD)
+// and named features; rows are float32.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
+import { writeFileAtomic } from '../../util/atomic';
 
 export interface CacheIdentity { weightsHash: string; transformHash: string; dataset: string }
-export interface StoreHeader extends CacheIdentity { format: 1; width: number; views: number; samples: number; chunkSlots: number }
+export interface StoreHeader extends CacheIdentity { format: 1; width: number; views: number; samples: number; chunkSlots: number; /** what a row holds (e.g. 'full:10', 'topk:10/1000') */ layout?: string }
 
 const KEY_BYTES = 8;
 
@@ -39,7 +42,7 @@ export class OutputStore {
         for (const f of fs.readdirSync(dir)) if (/^chunk-\d+\.bin$/.test(f)) fs.rmSync(path.join(dir, f));
       }
     }
-    fs.writeFileSync(file, JSON.stringify(this.header, null, 2));
+    writeFileAtomic(file, JSON.stringify(this.header, null, 2));
   }
 
   private chunk(c: number): { body: Buffer; dirty: boolean } {

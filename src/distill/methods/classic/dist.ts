@@ -31,6 +31,7 @@ export class DIST extends Distiller {
 
 registerMethod({
   name: 'dist',
+  teacherCache: 'logits',
   summary: 'DIST: CE + β·T²·(1 − Pearson across classes) + γ·T²·(1 − Pearson across the batch) on softmax(z/T) (CIFAR defaults β 2, γ 2, T 4)',
   teachers: [1, 1],
   options: options({ ceWeight: nonNegative(1), beta: nonNegative(2), gamma: nonNegative(2), temperature: positive(4) }),

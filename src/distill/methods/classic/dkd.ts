@@ -32,6 +32,7 @@ export class DKD extends Distiller {
 
 registerMethod({
   name: 'dkd',
+  teacherCache: 'logits',
   summary: 'Decoupled KD: CE + warm-up·(α·TCKD + β·NCKD) (mdistiller defaults α 1, β 8, T 4, warm-up 20 epochs); logitStand: LSKD z-scored logits',
   teachers: [1, 1],
   options: options({ ceWeight: nonNegative(1), alpha: nonNegative(1), beta: nonNegative(8), temperature: positive(4), warmupEpochs: nonNegative(20), logitStand: flag(false) }),

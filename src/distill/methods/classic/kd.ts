@@ -32,6 +32,7 @@ export class HintonKD extends Distiller {
 
 registerMethod({
   name: 'kd',
+  teacherCache: 'logits',
   summary: 'Hinton KD: ceWeight·CE + kdWeight·T²·KL(teacher ‖ student) (RepDistiller defaults T=4, 0.1/0.9); several teachers: mean of their KD terms; logitStand: LSKD z-scored logits',
   teachers: [1, 8],
   options: options({ temperature: positive(4), ceWeight: nonNegative(0.1), kdWeight: nonNegative(0.9), reduction: oneOf(['batchmean', 'mean', 'sum'], 'batchmean'), logitStand: flag(false) }),

@@ -20,6 +20,7 @@ export class TAKDHop extends Distiller {
 
 registerMethod({
   name: 'takd',
+  teacherCache: 'logits',
   summary: 'one TAKD hop: (1−λ)·CE + λ·T²·KL_mean (/(B·K), as the official code); chain hops with takdChain (train/schemes)',
   teachers: [1, 1],
   // no fixed default in the paper (NNI search per hop); these are mid-range values of its search space

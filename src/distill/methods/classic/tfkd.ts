@@ -47,6 +47,7 @@ const TfkdSchema = byMode('mode', 'virtual', [
 
 registerMethod({
   name: 'tfkd',
+  teacherCache: 'logits',
   summary: "Teacher-free KD: mode 'self' (KD from a pretrained copy, KL /(B·K)) or 'virtual' (hand-designed teacher, official-code quirks)",
   teachers: [0, 1],
   options: TfkdSchema,

@@ -18,7 +18,7 @@
 import { Tensor } from '../../../tensor';
 import { Module } from '../../../nn/module';
 import { Involution2d } from '../../../nn/layers';
-import { Distiller, DistillBatch, TrainOutput, Teacher, teacherLogits } from '../../distiller';
+import { Distiller, DistillBatch, TrainOutput, Teacher, teacherLogits, liveTeacher } from '../../distiller';
 import { registerMethod } from '../../registry';
 import { positive, weight, oneOf, fraction, flag, options } from '../../options';
 import { z } from 'zod';
@@ -41,7 +41,8 @@ export const COADVISE_READOUT_TEXT: Record<CoadviseReadout, string> = {
 interface CivtLike extends Classifier { forwardHeads(x: Tensor): { cls: Tensor; conv: Tensor; inv: Tensor } }
 
 /** 'inn' for a civet model with involution layers, 'cnn' for any other civet model, null when it cannot be told (TorchScript). */
-export function teacherRole(t: Teacher): TeacherRole | null {
+export function teacherRole(t0: Teacher): TeacherRole | null {
+  const t = liveTeacher(t0);
   if (!(t instanceof Module)) return null;
   for (const [, m] of t.namedModules()) if (m instanceof Involution2d) return 'inn';
   return 'cnn';
@@ -107,6 +108,7 @@ function readout3(h: { cls: Tensor; conv: Tensor; inv: Tensor }, r: CoadviseRead
 
 registerMethod({
   name: 'coadvise',
+  teacherCache: 'logits',
   summary: 'Co-advise/CivT: CNN teacher → conv-token head, INN teacher → inv-token head (bound by role), labels → class head; labelsOnly = no-teacher control',
   teachers: [0, 2],
   options: options({

@@ -48,6 +48,7 @@ function readout2(h: { cls: Tensor; dist: Tensor }, r: 'mean' | 'cls' | 'dist'):
 
 registerMethod({
   name: 'deit',
+  teacherCache: 'logits',
   summary: 'DeiT: distillation token supervised by the teacher (hard or soft), class token by the labels; labelsOnly = no-teacher control',
   teachers: [0, 1],
   options: options({

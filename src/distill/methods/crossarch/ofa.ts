@@ -22,7 +22,7 @@ import { truncNormalStd_ } from '../../../models/vit';
 import { bodyStages } from './stages';
 import { Conv2d, BatchNorm2d, ReLU, Sequential, Linear, ModuleList, AdaptiveAvgPool2d, Flatten, LayerNorm, GELU, Identity } from '../../../nn/layers';
 import { Block } from '../../../nn/layers/attention';
-import { Distiller, DistillBatch, TrainOutput, Teacher, teacherLogits } from '../../distiller';
+import { Distiller, DistillBatch, TrainOutput, Teacher, teacherLogits, liveTeacher } from '../../distiller';
 import { registerMethod } from '../../registry';
 import { positive, nonNegative, fraction, stageList, options } from '../../options';
 import { z } from 'zod';
@@ -134,8 +134,9 @@ export class Ofa extends Distiller {
       if (!Number.isInteger(k) || k < 1 || k > all.length) throw new Error(`ofa: stage ${k} does not exist (the student has ${all.length}: ${all.map((s) => s.name).join(', ')})`);
       return all[k - 1];
     });
-    const dimT = teacher instanceof Module && typeof (teacher as any).numFeatures === 'number' ? (teacher as any).numFeatures
-      : teacher instanceof Module && typeof (teacher as any).stages === 'function' ? (teacher as any).stages().slice(-1)[0].channels : all[all.length - 1].channels;
+    const live = liveTeacher(teacher);
+    const dimT = live instanceof Module && typeof (live as any).numFeatures === 'number' ? (live as any).numFeatures
+      : live instanceof Module && typeof (live as any).stages === 'function' ? (live as any).stages().slice(-1)[0].channels : all[all.length - 1].channels;
     const dimS = all[all.length - 1].channels;
     const prefix = (student as any).numPrefixTokens ?? ((student as any).cls_token ? 1 : 0);
     this.stageNames = picked.map((s) => s.name);
@@ -162,6 +163,7 @@ export class Ofa extends Distiller {
 
 registerMethod({
   name: 'ofa',
+  teacherCache: 'logits',
   summary: 'OFA-KD: branch exits on student stages, OFA logit loss with target-enhancement exponent',
   teachers: [1, 1],
   options: options({
