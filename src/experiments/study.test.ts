@@ -55,6 +55,7 @@ test('study files: bad references, order, claims and extends cycles are errors n
     assert.throws(() => loadStudy(write(dir, 'bad.yaml', s)), re);
   };
   bad((s) => { s.variants.kd.teachers = ['@nope']; }, /bad\.yaml: kd: teacher '@nope' is neither a teacher nor a variant/);
+  bad((s) => { s.variants.kd.teachers = [{ run: '@nope', cache: { views: 2 } }]; }, /bad\.yaml: kd: teacher '@nope' is neither a teacher nor a variant/);
   bad((s) => { s.variants = { chain: s.variants.chain, kd: s.variants.kd }; }, /bad\.yaml: chain: '@kd' must be listed before chain/);
   bad((s) => { s.claims[0].order = ['kd', 'ghost']; }, /bad\.yaml: claims\.0 \('kd beats alone'\): unknown group 'ghost'/);
   bad((s) => { s.study.seeds = 'all'; }, /bad\.yaml: study\.seeds: Expected array/);
@@ -120,6 +121,23 @@ test('a tiny study end to end: teacher once, variants × seeds, pipeline, report
   assert.equal(again.filter((l) => /reused/.test(l)).length, 7);
   assert.ok(!again.some((l) => /differs/.test(l)), 'an unchanged study finds no difference: ' + again.join('\n'));
   assert.deepEqual(r2.study.groups.map((g) => g.runs.map((x) => x.top1)), r.study.groups.map((g) => g.runs.map((x) => x.top1)));
+});
+
+test("a teacher object's run: '@name' is the study teacher's run, with the object's own settings kept (a teacher-output cache)", async () => {
+  const dir = tmp();
+  const st = tinyStudy(dir);
+  st.variants = { kdc: { teachers: [{ run: '@big', cache: { views: 2, dir: 'cache-big' } }], method: { name: 'kd' } } };
+  st.claims = [];
+  st.study.seeds = [0];
+  const file = write(dir, 'study.yaml', st);
+  const lines: string[] = [];
+  await runStudy(file, { quiet: true, log: (l) => lines.push(l) });
+  // the teacher trains before the variant that names it inside an object
+  assert.ok(lines.findIndex((l) => /teacher-big: training/.test(l)) < lines.findIndex((l) => /kdc-s0: training/.test(l)), lines.join('\n'));
+  const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'runs', 'kdc-s0', 'config.json'), 'utf8'));
+  assert.equal(cfg.teachers[0].run, path.join(dir, 'runs', 'teacher-big'));
+  assert.equal(cfg.teachers[0].cache.views, 2);
+  assert.ok(fs.readdirSync(path.join(dir, 'cache-big')).length > 0, 'the cache was written');
 });
 
 test('--only runs the asked variant and what it learns from; --jobs 2 runs in worker processes', async () => {

@@ -115,13 +115,22 @@ function loadRaw(file: string, seen: string[]): Record<string, unknown> {
   return deepMerge(loadRaw(path.resolve(path.dirname(file), parent), [...seen, file]), rest) as Record<string, unknown>;
 }
 
+// A teacher of a study run is '@name' (a study teacher or an earlier variant, by its best
+// checkpoint) or a teacher object; an object's `run: '@name'` names one the same way, so that it can
+// carry its own settings (a teacher-output cache, say: { run: '@cnn', cache: { views: 8 } }).
+function teacherRef(t: unknown): string | null {
+  if (typeof t === 'string') {
+    if (!t.startsWith('@')) throw new ConfigError(`teacher '${t}': a teacher given as a string must be '@name' (a study teacher or earlier variant)`);
+    return t.slice(1);
+  }
+  const run = t && typeof t === 'object' ? (t as { run?: unknown }).run : undefined;
+  return typeof run === 'string' && run.startsWith('@') ? run.slice(1) : null;
+}
+
 function teacherRefs(o: Record<string, unknown>): string[] {
   const ts = o.teachers;
   if (!Array.isArray(ts)) return [];
-  return ts.filter((t): t is string => typeof t === 'string').map((t) => {
-    if (!t.startsWith('@')) throw new ConfigError(`teacher '${t}': a teacher given as a string must be '@name' (a study teacher or earlier variant)`);
-    return t.slice(1);
-  });
+  return ts.map(teacherRef).filter((r): r is string => r !== null);
 }
 
 export interface StudyOptions {
@@ -265,10 +274,10 @@ function runConfig(s: StudyFile, out: string, name: string, overrides: Record<st
   const resolved = structuredClone(overrides);
   if (Array.isArray(resolved.teachers)) {
     resolved.teachers = resolved.teachers.map((t) => {
-      if (typeof t !== 'string') return t;
-      const ref = t.slice(1);
+      const ref = teacherRef(t);
+      if (ref === null) return t;
       const dirOf = ref in s.teachers ? path.join(out, `teacher-${ref}`) : path.join(out, `${ref}-s${seed}`);
-      return { run: dirOf };
+      return typeof t === 'string' ? { run: dirOf } : { ...(t as object), run: dirOf };
     });
   }
   const cfgRaw = deepMerge(s.base, resolved) as Record<string, any>;
