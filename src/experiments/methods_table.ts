@@ -195,6 +195,8 @@ export async function runMethodTable(o: { methods?: string[]; seeds: number[]; p
     images: [] as { label: string; file: string }[],
   };
   const t0 = Date.now();
+  // the teacher trains for a minute or more before the first row: say so (long work shows progress)
+  log(`training the teacher ${p.teacher} (${p.teacherSteps} steps), then ${methods.length} methods × ${o.seeds.length} seeds …`);
   const teacher = make(p.teacher);
   const teacherEnv: Env = { p, seed: 0, ...base, teacher };
   fit(teacherEnv, new CrossEntropyOnly(teacher), p.teacherSteps);
