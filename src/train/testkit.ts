@@ -8,7 +8,8 @@ import { createModel, Classifier } from '../models/registry';
 import '../models';
 import { CrossEntropyOnly } from '../distill/methods/ce';
 import { fit, accuracy } from './fit';
-import type { DistillBatch } from '../distill/distiller';
+import * as assert from 'node:assert/strict';
+import type { Distiller, DistillBatch, StepContext } from '../distill/distiller';
 import { Rng } from '../util/rng';
 
 export interface Data { x: Tensor; y: Tensor; labels: Int32Array; xTest: Tensor; yTest: Tensor }
@@ -58,3 +59,20 @@ export function firstLast(v: number[], k = 15): [number, number] {
   return [m(v.slice(0, k)), m(v.slice(-k))];
 }
 export { tidy };
+
+/** Each term of a method's step, backpropagated alone, reaches the distiller's trainable
+ *  parameters (a detached student would pass a value check) and never the teachers. */
+export function assertGradientsFlow(name: string, dist: Distiller, batch: DistillBatch, ctx: StepContext): void {
+  const names = tidy(() => Object.keys(dist.trainStep(batch, ctx).terms));
+  for (const k of names) {
+    dist.zeroGrad();
+    tidy(() => {
+      const t = dist.trainStep(batch, ctx).terms[k];
+      if (t.requiresGrad) t.backward();
+      const moved = dist.parameters().some((p) => p.grad !== null && p.grad.abs().sum().item() > 0);
+      assert.ok(moved, `${name}: term ${k} gives no gradient to the student or the method's modules`);
+      for (const teacher of dist.teachers) if ('parameters' in teacher) assert.ok((teacher as Classifier).parameters().every((p) => p.grad === null), `${name}: term ${k} reaches a teacher`);
+    });
+  }
+  dist.zeroGrad();
+}
