@@ -15,7 +15,7 @@ import { writeFileAtomic } from '../util/atomic';
 import { exportOnnx, type OnnxMetadata, type ExportResult } from './export';
 import { checkParity, type Parity } from './parity';
 import { writeWebApp, FMNIST_SAMPLES } from './web';
-import { saveWeights } from '../interop/weights';
+import { saveSafetensors } from '../interop/weights';
 import '../models';
 import '../distill';
 
@@ -128,7 +128,7 @@ export function exportRunWeights(runDir: string, out: string, o: { checkpoint?: 
   const s = loadRunStudent(runDir, o.checkpoint);
   try {
     const sd = s.model.stateDict();
-    saveWeights(s.model, out, {
+    saveSafetensors(out, sd, {
       'civet.model': s.config.student.model,
       'civet.normalize': JSON.stringify(s.metadata.normalize),
       'civet.img_size': String(s.config.data.imgSize),
