@@ -4,7 +4,7 @@ import { Rng } from '../util/rng';
 import { InMemoryDataset } from './dataset';
 import { DataLoader, type Batch } from './loader';
 import { Compose, type Img, type TransformSpec } from './transforms';
-import { viewKey } from './views';
+import { pickView, viewKey } from './views';
 
 function synth(n = 24): InMemoryDataset {
   const r = new Rng(7);
@@ -81,4 +81,19 @@ test('views: each sample shows one of its V fixed views; a resumed loader replay
   assert.deepEqual(again.views!.keys, first.views!.keys);
   assert.deepEqual(Array.from(again.x.toTypedArray() as Float32Array), Array.from(first.x.toTypedArray() as Float32Array));
   for (const l of [a, b, c, d]) await l.close();
+});
+
+test('pickView: a sample shows each of its V views once per V epochs, in an order that differs by round and sample', () => {
+  const V = 5;
+  for (const index of [0, 1, 17]) {
+    for (let round = 0; round < 3; round++) {
+      const shown = Array.from({ length: V }, (_, e) => pickView(9, round * V + e, index, V));
+      assert.deepEqual([...shown].sort(), [0, 1, 2, 3, 4], `sample ${index}, round ${round}: ${shown}`);
+    }
+  }
+  const order = (index: number, round: number) => Array.from({ length: V }, (_, e) => pickView(9, round * V + e, index, V)).join();
+  const orders = new Set([order(0, 0), order(0, 1), order(0, 2), order(1, 0), order(17, 0), order(17, 1)]);
+  assert.ok(orders.size >= 4, `orders vary by round and sample: ${[...orders]}`);
+  assert.equal(pickView(9, 3, 1, 1), 0);
+  assert.throws(() => pickView(9, 0, 0, 0), /views must be a positive integer/);
 });

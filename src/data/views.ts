@@ -2,10 +2,13 @@
 //
 // With views on, every sample has a fixed, seeded set of V views: view v of sample i is the
 // augmentation drawn from its own seed (seed, i, v), so its crop box, flip, RandAugment ops and
-// random-erasing boxes are the same whenever it is drawn. Each epoch the loader draws which of
-// the V views a sample shows, from (seed, epoch, i) alone — so the student still sees varied
-// views, a resumed run draws what the uninterrupted one would have, and a teacher output recorded
-// for a view can be replayed for it. (Caching by sample index alone, as torchdistill does, would
+// random-erasing boxes are the same whenever it is drawn. Which view a sample shows in an epoch
+// follows a seeded permutation of its V views, a fresh one every V epochs, from (seed, round, i)
+// alone: a sample shows all its views before any repeats (with V ≥ epochs, a new view every
+// epoch, as many distinct views as a live teacher would see), a resumed run draws what the
+// uninterrupted one would have, and a teacher output recorded for a view can be replayed for it.
+// (Drawing the view uniformly each epoch instead would repeat views early: 16 draws from 16
+// views show only about 10 distinct ones.) (Caching by sample index alone, as torchdistill does, would
 // freeze one view per image: the "fixed teacher" that falls behind a consistent live teacher on
 // long schedules, Beyer et al., CVPR 2022, "Knowledge distillation: A good teacher is patient and
 // consistent".)
@@ -26,9 +29,12 @@ export function viewSeed(seed: number, index: number, view: number): bigint {
   return deriveSeed(seed, VIEW_STREAM, index, view);
 }
 
-/** Which of its `views` views sample `index` shows in `epoch` (uniform, seeded). */
+/** Which of its `views` views sample `index` shows in `epoch`: position epoch mod V of a seeded
+ *  permutation of the V views drawn afresh each round of V epochs. */
 export function pickView(seed: number, epoch: number, index: number, views: number): number {
-  return new Rng(deriveSeed(seed, PICK_STREAM, epoch, index)).int(views);
+  if (!Number.isInteger(views) || views < 1) throw new RangeError(`pickView: views must be a positive integer, got ${views}`);
+  const round = Math.floor(epoch / views);
+  return new Rng(deriveSeed(seed, PICK_STREAM, round, index)).permutation(views)[epoch % views];
 }
 
 /** Everything that decides a view's pixels besides the source image. */

@@ -78,7 +78,7 @@ test('read-outs: each method names how its top-1 is read out; study and run repo
 test('the Co-advise study declares its gains against its no-teacher controls; a gain naming no variant is refused', () => {
   const file = path.resolve(__dirname, '../../../configs/experiments/coadvise_fmnist.yaml');
   const { study } = loadStudy(file);
-  assert.deepEqual(study.gains.map((g) => [g.method, g.control]), [['civt', 'civt_ce'], ['deit_cnn', 'deit_ce'], ['deit_inn', 'deit_ce']]);
+  assert.deepEqual(study.gains.map((g) => [g.method, g.control]), [['civt', 'civt_ce'], ['deit_cnn', 'deit_ce'], ['deit_inn', 'deit_ce'], ['civt_cached', 'civt'], ['deit_cnn_cached', 'deit_cnn']]);
   assert.equal((study.variants.civt_ce as any).method.options.labelsOnly, true);
   assert.equal((study.variants.deit_ce as any).method.options.labelsOnly, true);
   // the short job drops the controls and with them the gains

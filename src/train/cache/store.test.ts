@@ -49,3 +49,26 @@ test('store: other teacher weights, another transform config or another dataset 
     assert.deepEqual(new OutputStore(dir, ID, () => undefined).get(1, 1, '00000000000000ff'), null, 'the old rows are gone');
   }
 });
+
+test('store: two processes flushing the same chunk at once never tear it (a study running cached variants in parallel)', async () => {
+  const dir = tmp();
+  new OutputStore(dir, ID);
+  // each writer owns one sample's slots in chunk 0 and flushes it 150 times
+  const writer = (index: number) => `
+    const { OutputStore } = require(${JSON.stringify(path.join(__dirname, 'store.js'))});
+    const s = new OutputStore(${JSON.stringify(dir)}, ${JSON.stringify(ID)});
+    for (let n = 0; n < 150; n++) { s.put(${index}, n % 2, '00000000000000' + (10 + (n % 2)), Float32Array.from([n, ${index}, 0])); s.flush(); }`;
+  const { spawn } = await import('node:child_process');
+  const codes = await Promise.all([0, 1].map((i) => new Promise<number | null>((resolve) => {
+    const p = spawn(process.execPath, ['-e', writer(i)], { stdio: ['ignore', 'ignore', 'inherit'] });
+    p.on('exit', (c) => resolve(c));
+  })));
+  assert.deepEqual(codes, [0, 0], 'neither writer failed (a shared temporary file would make a rename fail)');
+  const log: string[] = [];
+  const r = new OutputStore(dir, ID, (l) => log.push(l));
+  const got = [0, 1].map((i) => r.get(i, 1, '0000000000000011'));
+  assert.deepEqual(log, [], 'the chunk on disk is whole: its checksum holds');
+  assert.ok(got.some((g) => g !== null && g[0] === 149), 'the later writer\'s last row is there');
+  for (const g of got) if (g !== null) assert.equal(g[0] % 2, 1, 'a row stored under a key is that key\'s row');
+  assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no temporary file is left');
+});

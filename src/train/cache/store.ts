@@ -7,7 +7,10 @@
 // `chunkSlots` rows, each starting with the SHA-256 of its body. A header that does not match
 // the run is refused with a message and the store is emptied (rebuilt); a chunk whose checksum
 // fails is dropped with a message and its rows are recomputed. Chunks are read with positioned
-// reads on first use and written whole, atomically (temporary file + rename).
+// reads on first use and written whole, atomically (temporary file + rename). Runs sharing a
+// cache may flush at once (a study with --jobs 2): each writes its own temporary file, so every
+// chunk on disk is one writer's whole chunk; the later writer's wins, and a row it lacked is a
+// miss the next reader recomputes, never a torn or stale row.
 //
 // What a row holds is the caller's (cached_teacher.ts: full logits, or top-k values, indices and
 // the tail's log-mass); `layout` in the header names it, so a cache written in another layout is
@@ -96,8 +99,9 @@ export class OutputStore {
       if (!ch.dirty) continue;
       const file = path.join(this.dir, `chunk-${c}.bin`);
       const sum = crypto.createHash('sha256').update(ch.body).digest();
-      fs.writeFileSync(file + '.tmp', Buffer.concat([sum, ch.body]));
-      fs.renameSync(file + '.tmp', file);
+      const tmp = `${file}.${process.pid}-${crypto.randomBytes(4).toString('hex')}.tmp`;
+      fs.writeFileSync(tmp, Buffer.concat([sum, ch.body]));
+      fs.renameSync(tmp, file);
       ch.dirty = false;
     }
   }

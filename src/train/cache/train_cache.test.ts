@@ -1,6 +1,6 @@
 // The teacher-output cache inside real runs (tiny Fashion-MNIST subsets, deterministic mode):
 // a lazily filled cache, a cache built up front by `civet cache build`, and a killed-and-resumed
-// run train the same weights bit for bit; a prebuilt cache is only read; other teacher weights or
+// run train the same weights (to float32 rounding); a prebuilt cache is only read; other teacher weights or
 // another transform config empty it; a method that needs live features is refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -40,6 +40,22 @@ function sameWeights(a: string, b: string, what: string): void {
   assert.deepEqual([...wb.keys()].sort(), [...wa.keys()].sort());
   for (const [k, buf] of wa) assert.ok(buf.equals(wb.get(k)!), `${what}: weights differ at ${k}`);
 }
+/** The largest |a − b| over the float32 tensors of two runs' last weights. */
+function maxWeightDiff(a: string, b: string): number {
+  const wa = weightsOf(a), wb = weightsOf(b);
+  let m = 0;
+  for (const [k, buf] of wa) {
+    const x = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4), o = wb.get(k)!, y = new Float32Array(o.buffer, o.byteOffset, o.byteLength / 4);
+    for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
+  }
+  return m;
+}
+// A prebuilt cache holds teacher outputs computed in the builder's batches (view v of samples in
+// order), a lazily filled one in the training batches; oneDNN's convolution kernels may round
+// differently for another batch composition (seen on AMD EPYC: 6e-8 after 3 epochs), so those two
+// runs agree to float32 rounding, not bit for bit (so do a killed-and-resumed and an uninterrupted
+// run). The zeroed cache below moves weights by far more.
+const ROUNDING = 1e-5;
 const chunks = (dir: string) => new Map(fs.readdirSync(dir).filter((f) => f.endsWith('.bin')).map((f) => [f, fs.readFileSync(path.join(dir, f))]));
 
 function runCli(args: string[], env: Record<string, string> = {}): Promise<number | null> {
@@ -73,7 +89,8 @@ test('cached KD runs: lazy fill, `cache build` up front, and kill + resume train
   assert.equal(spawnSync(process.execPath, [CLI, 'cache', 'fill', file], { encoding: 'utf8' }).status, 2);
   const b = await train(file, { ...quiet, out: dir });
   assert.deepEqual(chunks(path.join(dir, 'cache-b')), before, 'no view was recomputed or rewritten');
-  sameWeights(a.runDir, b.runDir, 'lazy vs prebuilt cache');
+  const lazyVsBuilt = maxWeightDiff(a.runDir, b.runDir);
+  assert.ok(lazyVsBuilt <= ROUNDING, `lazy vs prebuilt cache: weights differ by up to ${lazyVsBuilt}`);
   assert.ok(chunks(path.join(dir, 'cache-a')).size > 0, 'run A filled its cache as it went');
   // the run really distils from the store: the same cache with every stored logit set to 0 (and
   // valid checksums) trains other weights, and is still not rewritten
@@ -88,13 +105,16 @@ test('cached KD runs: lazy fill, `cache build` up front, and kill + resume train
   const poisoned = chunks(path.join(dir, 'cache-p'));
   const p = await train(kd('p', 'cache-p'), { ...quiet, out: dir, baseDir: dir });
   assert.deepEqual(chunks(path.join(dir, 'cache-p')), poisoned, 'served from the store, nothing recomputed');
-  assert.throws(() => sameWeights(a.runDir, p.runDir, 'real vs zeroed cache'), /weights differ/);
+  const zeroed = maxWeightDiff(a.runDir, p.runDir);
+  assert.ok(zeroed > 100 * ROUNDING, `real vs zeroed cache: weights differ by only ${zeroed}`);
   // C: killed in its 3rd checkpoint write (unflushed cache rows are lost with it), resumed
   const fileC = path.join(dir, 'c.yaml');
   fs.writeFileSync(fileC, YAML.stringify(kd('c', 'cache-c')));
   assert.equal(await runCli(['train', fileC, '--out', dir, '--quiet'], { CIVET_TEST_KILL_IN_CHECKPOINT: '3' }), null);
   assert.equal(await runCli(['train', '--resume', path.join(dir, 'c'), '--quiet', '--break-lock']), 0);
-  sameWeights(a.runDir, path.join(dir, 'c'), 'uninterrupted vs killed and resumed');
+  // (rows lost with the kill are recomputed when drawn again, in another batch: rounding again)
+  const resumed = maxWeightDiff(a.runDir, path.join(dir, 'c'));
+  assert.ok(resumed <= ROUNDING, `uninterrupted vs killed and resumed: weights differ by up to ${resumed}`);
   // a live-teacher run differs (fresh augmentations every epoch): the comparison above can fail
   const live = await train(cfg('live', { method: { name: 'kd' }, teachers: [{ run: path.join(dir, 'teacher') }] }), { ...quiet, out: dir, baseDir: dir });
   assert.throws(() => sameWeights(a.runDir, live.runDir, 'cached vs live'), /weights differ/);
